@@ -1,0 +1,138 @@
+/* escape.c
+ * How keystrokes and lines are written for display and for filters.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "escape.h"
+
+static void
+esc_byte(wmem_strbuf_t *sb, guint8 b)
+{
+    switch (b) {
+    case '\r': wmem_strbuf_append(sb, "\\r"); break;
+    case '\n': wmem_strbuf_append(sb, "\\n"); break;
+    case '\t': wmem_strbuf_append(sb, "\\t"); break;
+    case '\0': wmem_strbuf_append(sb, "\\0"); break;
+    case '\b': wmem_strbuf_append(sb, "\\b"); break;
+    case '\\': wmem_strbuf_append(sb, "\\\\"); break;
+    default:
+        if (b >= 0x20 && b < 0x7f)
+            wmem_strbuf_append_c(sb, (gchar)b);
+        else
+            wmem_strbuf_append_printf(sb, "\\x%02x", b);
+        break;
+    }
+}
+
+char *
+esc_bytes(wmem_allocator_t *scope, const guint8 *buf, size_t len)
+{
+    wmem_strbuf_t *sb = wmem_strbuf_sized_new(scope, len + 1, 0);
+    size_t i;
+
+    for (i = 0; i < len; i++)
+        esc_byte(sb, buf[i]);
+    return wmem_strbuf_finalize(sb);
+}
+
+char *
+esc_telnet_command_name(wmem_allocator_t *scope, guint8 cmd)
+{
+    const char *name = tn_command_name(cmd);
+
+    return name ? wmem_strdup(scope, name) : wmem_strdup_printf(scope, "0x%02x", cmd);
+}
+
+char *
+esc_telnet_option(wmem_allocator_t *scope, guint8 option)
+{
+    const char *name = tn_option_name(option);
+
+    return name ? wmem_strdup(scope, name) : wmem_strdup_printf(scope, "Option %u", option);
+}
+
+static void
+esc_append_command(wmem_strbuf_t *sb, const tn_command_t *cmd)
+{
+    const char *name = tn_command_name(cmd->cmd);
+
+    wmem_strbuf_append(sb, "<IAC ");
+    if (name)
+        wmem_strbuf_append(sb, name);
+    else
+        wmem_strbuf_append_printf(sb, "0x%02x", cmd->cmd);
+    if (cmd->option >= 0) {
+        const char *opt = tn_option_name((guint8)cmd->option);
+        if (opt)
+            wmem_strbuf_append_printf(sb, " %s", opt);
+        else
+            wmem_strbuf_append_printf(sb, " Option %d", cmd->option);
+    }
+    wmem_strbuf_append_c(sb, '>');
+}
+
+char *
+esc_telnet_command(wmem_allocator_t *scope, const tn_command_t *cmd)
+{
+    wmem_strbuf_t *sb = wmem_strbuf_new(scope, "");
+
+    esc_append_command(sb, cmd);
+    return wmem_strbuf_finalize(sb);
+}
+
+char *
+esc_keystrokes(wmem_allocator_t *scope, tn_machine_t *tn, const guint8 *buf, size_t len)
+{
+    wmem_strbuf_t *sb = wmem_strbuf_sized_new(scope, len + 1, 0);
+    size_t i;
+
+    for (i = 0; i < len; i++) {
+        tn_command_t cmd;
+        switch (tn_step(tn, buf[i], &cmd)) {
+        case TN_DATA:
+            if (buf[i] == 0x08)
+                wmem_strbuf_append(sb, "<BS>");
+            else if (buf[i] == 0x7f)
+                wmem_strbuf_append(sb, "<DEL>");
+            else
+                esc_byte(sb, buf[i]);
+            break;
+        case TN_DATA_FF:
+            esc_byte(sb, 0xff);
+            break;
+        case TN_COMMAND:
+            esc_append_command(sb, &cmd);
+            break;
+        case TN_SB_ABORTED:
+            wmem_strbuf_append(sb, "<IAC SB ... unterminated>");
+            break;
+        case TN_PART:
+            break;
+        }
+    }
+
+    /* A command that goes on in the next segment. */
+    switch (tn->state) {
+    case TN_S_IAC:
+        wmem_strbuf_append(sb, "<IAC ...>");
+        break;
+    case TN_S_OPTION:
+        wmem_strbuf_append_printf(sb, "<IAC %s ...>", tn_command_name(tn->cmd));
+        break;
+    case TN_S_SB:
+    case TN_S_SB_IAC:
+        if (tn->sb_have_opt) {
+            const char *opt = tn_option_name(tn->sb_opt);
+            if (opt)
+                wmem_strbuf_append_printf(sb, "<IAC SB %s ...>", opt);
+            else
+                wmem_strbuf_append_printf(sb, "<IAC SB Option %u ...>", tn->sb_opt);
+        } else {
+            wmem_strbuf_append(sb, "<IAC SB ...>");
+        }
+        break;
+    default:
+        break;
+    }
+    return wmem_strbuf_finalize(sb);
+}

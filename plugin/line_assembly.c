@@ -1,0 +1,176 @@
+/* line_assembly.c
+ * Line splitting over any segmentation (CRLF, CR NUL, LF, bare CR, telnet
+ * commands anywhere) and line editing (BS, DEL, telnet EC and EL).
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "line_assembly.h"
+
+void
+la_split_init(la_splitter_t *s)
+{
+    tn_init(&s->tn);
+    s->cr = 0;
+    s->line_pos = 0;
+    s->content_len = 0;
+}
+
+gboolean
+la_split_in_line(const la_splitter_t *s)
+{
+    return s->line_pos > 0;
+}
+
+/* Reports the end of the current line and starts the next one. */
+static void
+la_end_line(la_splitter_t *s, la_eol_t eol, guint32 content_len, la_event_t *ev)
+{
+    ev->kind = LA_EV_LINE;
+    ev->eol = eol;
+    ev->content_len = content_len;
+    ev->total_len = s->line_pos;
+    s->cr = 0;
+    s->line_pos = 0;
+    s->content_len = 0;
+}
+
+gboolean
+la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_event_t *ev)
+{
+    while (*pos < len) {
+        guint8 b = buf[*pos];
+        tn_command_t cmd;
+        tn_class_t cls;
+
+        if (s->cr) {
+            /* The byte after a CR decides how the line ended. */
+            if (s->tn.state == TN_S_DATA && (b == '\n' || b == '\0')) {
+                (*pos)++;
+                s->line_pos++;
+                la_end_line(s, b == '\n' ? LA_EOL_CRLF : LA_EOL_CRNUL, s->content_len, ev);
+                return TRUE;
+            }
+            /* Anything else: the line ended with a bare CR, and this byte
+             * belongs to the next line. */
+            la_end_line(s, LA_EOL_CR, s->content_len, ev);
+            return TRUE;
+        }
+
+        (*pos)++;
+        s->line_pos++;
+        cls = tn_step(&s->tn, b, &cmd);
+        switch (cls) {
+        case TN_DATA:
+            if (b == '\r') {
+                s->cr = 1;
+                s->content_len = s->line_pos - 1;
+            } else if (b == '\n') {
+                la_end_line(s, LA_EOL_LF, s->line_pos - 1, ev);
+                return TRUE;
+            }
+            break;
+        case TN_COMMAND:
+            ev->kind = LA_EV_TELNET;
+            ev->tn = cmd;
+            return TRUE;
+        case TN_SB_ABORTED:
+            ev->kind = LA_EV_SB_ABORTED;
+            return TRUE;
+        case TN_DATA_FF:
+        case TN_PART:
+            break;
+        }
+    }
+    return FALSE;
+}
+
+guint32
+la_eol_length(la_eol_t eol)
+{
+    switch (eol) {
+    case LA_EOL_CRLF:
+    case LA_EOL_CRNUL:
+        return 2;
+    case LA_EOL_LF:
+    case LA_EOL_CR:
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+const char *
+la_eol_name(la_eol_t eol)
+{
+    switch (eol) {
+    case LA_EOL_CRLF:  return "CRLF";
+    case LA_EOL_CRNUL: return "CR NUL";
+    case LA_EOL_LF:    return "LF";
+    case LA_EOL_CR:    return "CR";
+    default:           return NULL;
+    }
+}
+
+/* Removes the last character: a whole UTF-8 sequence when the erased bytes
+ * end one, else one byte. */
+static void
+la_erase_char(la_edit_t *out)
+{
+    guint32 n;
+
+    if (out->len == 0)
+        return;
+    n = out->len - 1;
+    if ((out->text[n] & 0xC0) == 0x80) {
+        guint32 m = n;
+        while (m > 0 && (out->text[m] & 0xC0) == 0x80 && n - m < 3)
+            m--;
+        if ((out->text[m] & 0xC0) == 0xC0)
+            n = m;
+    }
+    out->len = n;
+}
+
+void
+la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, la_edit_t *out)
+{
+    tn_machine_t tn;
+    size_t i;
+
+    out->text = (guint8 *)wmem_alloc(scope, len ? len : 1);
+    out->len = 0;
+    out->backspaces = 0;
+    out->line_erases = 0;
+    out->telnet_commands = 0;
+    tn_init(&tn);
+
+    for (i = 0; i < len; i++) {
+        tn_command_t cmd;
+        switch (tn_step(&tn, raw[i], &cmd)) {
+        case TN_DATA:
+            if (raw[i] == 0x08 || raw[i] == 0x7f) {
+                out->backspaces++;
+                la_erase_char(out);
+            } else {
+                out->text[out->len++] = raw[i];
+            }
+            break;
+        case TN_DATA_FF:
+            out->text[out->len++] = 0xff;
+            break;
+        case TN_COMMAND:
+            out->telnet_commands++;
+            if (cmd.cmd == TN_EC) {
+                out->backspaces++;
+                la_erase_char(out);
+            } else if (cmd.cmd == TN_EL) {
+                out->line_erases++;
+                out->len = 0;
+            }
+            break;
+        case TN_PART:
+        case TN_SB_ABORTED:
+            break;
+        }
+    }
+}

@@ -1,0 +1,79 @@
+/* line_assembly.h
+ * Splits the byte stream of one direction of a connection into lines, over
+ * any segmentation, and works out what a typed line meant once its erase
+ * keystrokes and telnet commands are applied. No epan dependency.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef LINE_ASSEMBLY_H
+#define LINE_ASSEMBLY_H
+
+#include <glib.h>
+#include <wsutil/wmem/wmem.h>
+
+#include "telnet_iac.h"
+
+/* The most bytes of one line that are kept; the rest is counted, not kept. */
+#define LA_MAX_LINE 65536
+
+typedef enum {
+    LA_EOL_NONE = 0,
+    LA_EOL_CRLF,
+    LA_EOL_CRNUL,
+    LA_EOL_LF,
+    LA_EOL_CR
+} la_eol_t;
+
+/* The splitter's whole state: small and copyable. */
+typedef struct {
+    tn_machine_t tn;
+    guint8 cr;           /* the last data byte was a CR: the next one decides the ending */
+    guint32 line_pos;    /* bytes of the current line consumed so far */
+    guint32 content_len; /* line_pos at the pending CR */
+} la_splitter_t;
+
+typedef enum {
+    LA_EV_TELNET,      /* a telnet command was completed */
+    LA_EV_SB_ABORTED,  /* a subnegotiation without IAC SE was abandoned */
+    LA_EV_LINE         /* a line was completed */
+} la_event_kind_t;
+
+typedef struct {
+    la_event_kind_t kind;
+    tn_command_t tn;     /* LA_EV_TELNET */
+    la_eol_t eol;        /* LA_EV_LINE */
+    guint32 content_len; /* LA_EV_LINE: bytes of the line before its ending */
+    guint32 total_len;   /* LA_EV_LINE: bytes of the line, ending included */
+} la_event_t;
+
+void la_split_init(la_splitter_t *s);
+
+/* Scans buf[*pos..len); stops after the next event and returns TRUE, with
+ * *pos just past the bytes consumed, or returns FALSE at the end of buf.
+ * A line ended by a bare CR is reported when the byte after the CR is seen;
+ * that byte is not consumed and starts the next line. */
+gboolean la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_event_t *ev);
+
+/* TRUE while the splitter is inside a line (some of its bytes consumed). */
+gboolean la_split_in_line(const la_splitter_t *s);
+
+/* Bytes of the line ending. */
+guint32 la_eol_length(la_eol_t eol);
+
+/* "CRLF", "CR NUL", "LF", "CR"; NULL for LA_EOL_NONE. */
+const char *la_eol_name(la_eol_t eol);
+
+/* A line as the person meant it. */
+typedef struct {
+    guint8 *text;          /* edited bytes (not NUL-terminated), allocated in scope */
+    guint32 len;
+    guint32 backspaces;    /* BS, DEL and telnet EC */
+    guint32 line_erases;   /* telnet EL */
+    guint32 telnet_commands;
+} la_edit_t;
+
+/* Applies BS, DEL, telnet EC and EL to a line's bytes (its ending excluded)
+ * and drops telnet commands; an erase removes one whole UTF-8 character. */
+void la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, la_edit_t *out);
+
+#endif /* LINE_ASSEMBLY_H */

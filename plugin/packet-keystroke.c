@@ -1,0 +1,558 @@
+/* packet-keystroke.c
+ * Telnet Keystroke Reassembly: turns the bytes a person typed on an SMTP
+ * port (often one keystroke per TCP segment, with telnet commands, CR NUL
+ * line ends and erase keys) into the lines the server received and the
+ * lines the person meant, and hands every completed line to the built-in
+ * SMTP dissector.
+ *
+ * The first pass keeps, per segment, only the splitter state at its first
+ * byte and the line it continues; every pass (the first included) draws by
+ * running the splitter again over the segment's own bytes, so a frame's
+ * tree is the same whenever and in whatever order it is drawn.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <wireshark.h>
+#include <epan/packet.h>
+#include <epan/conversation.h>
+#include <epan/expert.h>
+#include <epan/proto_data.h>
+#include <wsutil/str_util.h>
+#include <epan/dissectors/packet-tcp.h>
+
+#include "packet-keystroke.h"
+#include "line_assembly.h"
+#include "escape.h"
+
+#define KEYSTROKE_TCP_PORTS "25,587"
+
+/* Frame numbers kept per line for keystroke.segment; the count goes on. */
+#define KS_MAX_SEGMENTS 65536
+
+static int proto_keystroke = -1;
+
+static int hf_keystroke_char = -1;
+static int hf_keystroke_index = -1;
+static int hf_keystroke_interval = -1;
+static int hf_keystroke_line_in = -1;
+static int hf_keystroke_telnet_command = -1;
+static int hf_keystroke_telnet_option = -1;
+static int hf_keystroke_line = -1;
+static int hf_keystroke_line_edited = -1;
+static int hf_keystroke_eol = -1;
+static int hf_keystroke_count = -1;
+static int hf_keystroke_segment = -1;
+static int hf_keystroke_backspaces = -1;
+static int hf_keystroke_duration = -1;
+
+static gint ett_keystroke = -1;
+static gint ett_keystroke_line = -1;
+static gint ett_keystroke_segments = -1;
+static gint ett_keystroke_telnet = -1;
+
+static expert_field ei_keystroke_retransmission = EI_INIT;
+static expert_field ei_keystroke_gap = EI_INIT;
+static expert_field ei_keystroke_line_too_long = EI_INIT;
+static expert_field ei_keystroke_sb_unterminated = EI_INIT;
+
+static dissector_handle_t keystroke_handle;
+static dissector_handle_t smtp_handle;
+
+/* A line whose bytes arrive in more than one segment. */
+typedef struct {
+    guint8 *bytes;         /* the bytes of the segments before the completing one, at most LA_MAX_LINE */
+    guint32 stored;
+    wmem_array_t *frames;  /* guint32 frame numbers of those segments (at most KS_MAX_SEGMENTS) */
+    guint32 count;         /* how many segments those were */
+    guint32 completed_in;  /* the frame that completes the line; 0 until it is seen */
+    nstime_t first_ts;     /* time of its first keystroke */
+} ks_line_t;
+
+/* One direction of a connection, as the first pass left it. */
+typedef struct {
+    la_splitter_t split;
+    ks_line_t *pending;    /* the line not yet ended, NULL between lines */
+    nstime_t last_ts;      /* time of the pending line's last keystroke */
+    guint32 next_seq;
+    gboolean seq_known;
+} ks_flow_t;
+
+typedef struct {
+    address sender0;       /* who sends flow[0] */
+    guint32 port0;
+    ks_flow_t flow[2];
+} ks_conv_t;
+
+#define KS_F_RETRANS 0x01  /* some leading bytes were seen before */
+#define KS_F_GAP     0x02  /* bytes before this segment are missing */
+
+/* What the first pass keeps of one segment. */
+typedef struct {
+    la_splitter_t start;   /* splitter state at the first new byte */
+    ks_line_t *line;       /* the line the segment continues, NULL at a line start */
+    ks_line_t *tail;       /* the line the segment leaves unfinished, or NULL */
+    nstime_t interval;     /* since the previous keystroke of `line` */
+    guint32 skip;          /* leading bytes already seen */
+    guint8 flags;
+} ks_frame_t;
+
+/* A line completed in this segment. */
+typedef struct {
+    guint32 seg_start;     /* its bytes in this segment: [seg_start, seg_end) */
+    guint32 seg_end;
+    ks_line_t *prefix;     /* its earlier bytes, or NULL */
+    guint32 prefix_len;    /* bytes of the line before this segment */
+    la_eol_t eol;
+    guint32 content_len;
+    guint32 total_len;
+} ks_piece_t;
+
+typedef struct {
+    guint32 end;           /* offset just past the command's last byte */
+    tn_command_t cmd;
+} ks_cmd_t;
+
+/* Everything one run of the splitter over a segment found. */
+typedef struct {
+    wmem_array_t *pieces;  /* ks_piece_t */
+    wmem_array_t *cmds;    /* ks_cmd_t */
+    guint32 tail_start;    /* first byte of the unfinished line, when there is one */
+    gboolean sb_aborted;
+} ks_walk_t;
+
+/* Runs the splitter over data[skip..len) from state *split, which it
+ * advances; `line` is the line the segment continues. */
+static void
+ks_walk(wmem_allocator_t *scope, la_splitter_t *split, ks_line_t *line,
+        const guint8 *data, guint32 len, guint32 skip, ks_walk_t *w)
+{
+    size_t pos = skip;
+    guint32 line_start = skip;
+    guint32 prefix_len = split->line_pos;
+    la_event_t ev;
+
+    w->pieces = wmem_array_new(scope, sizeof(ks_piece_t));
+    w->cmds = wmem_array_new(scope, sizeof(ks_cmd_t));
+    w->sb_aborted = FALSE;
+
+    while (la_split_next(split, data, len, &pos, &ev)) {
+        if (ev.kind == LA_EV_TELNET) {
+            ks_cmd_t c;
+            c.end = (guint32)pos;
+            c.cmd = ev.tn;
+            wmem_array_append_one(w->cmds, c);
+        } else if (ev.kind == LA_EV_SB_ABORTED) {
+            w->sb_aborted = TRUE;
+        } else {
+            ks_piece_t p;
+            p.seg_start = line_start;
+            p.seg_end = (guint32)pos;
+            p.prefix = line;
+            p.prefix_len = prefix_len;
+            p.eol = ev.eol;
+            p.content_len = ev.content_len;
+            p.total_len = ev.total_len;
+            wmem_array_append_one(w->pieces, p);
+            line_start = (guint32)pos;
+            line = NULL;
+            prefix_len = 0;
+        }
+    }
+    w->tail_start = line_start;
+}
+
+static ks_conv_t *
+ks_get_conv(packet_info *pinfo)
+{
+    conversation_t *conv = find_or_create_conversation(pinfo);
+    ks_conv_t *kc = (ks_conv_t *)conversation_get_proto_data(conv, proto_keystroke);
+
+    if (!kc) {
+        kc = wmem_new0(wmem_file_scope(), ks_conv_t);
+        copy_address_wmem(wmem_file_scope(), &kc->sender0, &pinfo->src);
+        kc->port0 = pinfo->srcport;
+        la_split_init(&kc->flow[0].split);
+        la_split_init(&kc->flow[1].split);
+        conversation_add_proto_data(conv, proto_keystroke, kc);
+    }
+    return kc;
+}
+
+/* First pass: works out which bytes are new, remembers the segment's start
+ * state, and moves the flow's state past the segment. */
+static ks_frame_t *
+ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data, guint32 len)
+{
+    ks_conv_t *kc = ks_get_conv(pinfo);
+    int dir = (pinfo->srcport == kc->port0 && addresses_equal(&pinfo->src, &kc->sender0)) ? 0 : 1;
+    ks_flow_t *flow = &kc->flow[dir];
+    ks_frame_t *fr = wmem_new0(wmem_file_scope(), ks_frame_t);
+    ks_walk_t w;
+    guint i;
+
+    if (tcpi) {
+        if (flow->seq_known) {
+            gint32 d = (gint32)(tcpi->seq - flow->next_seq);
+            if (d < 0) {
+                fr->skip = ((guint32)-d >= len) ? len : (guint32)-d;
+                fr->flags |= KS_F_RETRANS;
+            } else if (d > 0) {
+                fr->flags |= KS_F_GAP;
+            }
+        }
+        if (!flow->seq_known || (gint32)(tcpi->nxtseq - flow->next_seq) > 0) {
+            flow->next_seq = tcpi->nxtseq;
+            flow->seq_known = TRUE;
+        }
+    }
+
+    fr->start = flow->split;
+    fr->line = flow->pending;
+    if (fr->skip >= len)
+        return fr;
+
+    if (flow->pending)
+        nstime_delta(&fr->interval, &pinfo->abs_ts, &flow->last_ts);
+    flow->last_ts = pinfo->abs_ts;
+
+    ks_walk(pinfo->pool, &flow->split, flow->pending, data, len, fr->skip, &w);
+
+    for (i = 0; i < wmem_array_get_count(w.pieces); i++) {
+        ks_piece_t *p = (ks_piece_t *)wmem_array_index(w.pieces, i);
+        if (p->prefix)
+            p->prefix->completed_in = pinfo->num;
+    }
+
+    if (la_split_in_line(&flow->split)) {
+        ks_line_t *line = wmem_array_get_count(w.pieces) ? NULL : flow->pending;
+        guint32 n = len - w.tail_start;
+
+        if (!line) {
+            line = wmem_new0(wmem_file_scope(), ks_line_t);
+            line->frames = wmem_array_new(wmem_file_scope(), sizeof(guint32));
+            line->first_ts = pinfo->abs_ts;
+        }
+        if (line->stored < LA_MAX_LINE && n > 0) {
+            guint32 keep = MIN(n, LA_MAX_LINE - line->stored);
+            line->bytes = (guint8 *)wmem_realloc(wmem_file_scope(), line->bytes, line->stored + keep);
+            memcpy(line->bytes + line->stored, data + w.tail_start, keep);
+            line->stored += keep;
+        }
+        if (line->count < KS_MAX_SEGMENTS)
+            wmem_array_append_one(line->frames, pinfo->num);
+        line->count++;
+        flow->pending = line;
+        fr->tail = line;
+    } else {
+        flow->pending = NULL;
+    }
+    return fr;
+}
+
+/* The bytes of a line kept from earlier segments that this frame may use. */
+static guint32
+ks_prefix_kept(const ks_piece_t *p)
+{
+    if (!p->prefix)
+        return 0;
+    return MIN(p->prefix_len, p->prefix->stored);
+}
+
+/* Adds one completed line's subtree; returns its edited form, escaped. */
+static const char *
+ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree, const ks_piece_t *p)
+{
+    guint32 kept = ks_prefix_kept(p);
+    guint32 dropped = p->prefix_len - kept;
+    guint32 content = p->content_len > dropped ? p->content_len - dropped : 0;
+    guint32 total = p->total_len - dropped;
+    const guint8 *raw = tvb_memdup(pinfo->pool, ltvb, loff, content);
+    la_edit_t ed;
+    const char *line_str, *edited_str;
+    proto_item *ti;
+    proto_tree *lt, *st;
+    guint32 count = (p->prefix ? p->prefix->count : 0) + 1;
+    nstime_t duration;
+    guint i;
+
+    la_edit_line(pinfo->pool, raw, content, &ed);
+    line_str = esc_bytes(pinfo->pool, raw, content);
+    edited_str = esc_bytes(pinfo->pool, ed.text, ed.len);
+
+    lt = proto_tree_add_subtree_format(tree, ltvb, loff, total, ett_keystroke_line, NULL,
+                                       "Line: %s [%s, %u segment%s]", edited_str,
+                                       la_eol_name(p->eol), count, plurality(count, "", "s"));
+    proto_tree_add_string(lt, hf_keystroke_line, ltvb, loff, content, line_str);
+    ti = proto_tree_add_string(lt, hf_keystroke_line_edited, ltvb, loff, content, edited_str);
+    proto_item_set_generated(ti);
+    proto_tree_add_string(lt, hf_keystroke_eol, ltvb, loff + content, total - content, la_eol_name(p->eol));
+    ti = proto_tree_add_uint(lt, hf_keystroke_count, ltvb, loff, total, count);
+    proto_item_set_generated(ti);
+
+    st = proto_tree_add_subtree_format(lt, ltvb, loff, total, ett_keystroke_segments, NULL,
+                                       "%u segment%s", count, plurality(count, "", "s"));
+    if (p->prefix) {
+        for (i = 0; i < wmem_array_get_count(p->prefix->frames); i++) {
+            ti = proto_tree_add_uint(st, hf_keystroke_segment, ltvb, loff, total,
+                                     *(guint32 *)wmem_array_index(p->prefix->frames, i));
+            proto_item_set_generated(ti);
+        }
+    }
+    ti = proto_tree_add_uint(st, hf_keystroke_segment, ltvb, loff, total, pinfo->num);
+    proto_item_set_generated(ti);
+
+    ti = proto_tree_add_uint(lt, hf_keystroke_backspaces, ltvb, loff, content, ed.backspaces);
+    proto_item_set_generated(ti);
+    if (p->prefix)
+        nstime_delta(&duration, &pinfo->abs_ts, &p->prefix->first_ts);
+    else
+        nstime_set_zero(&duration);
+    ti = proto_tree_add_time(lt, hf_keystroke_duration, ltvb, loff, total, &duration);
+    proto_item_set_generated(ti);
+
+    if (dropped)
+        proto_tree_add_expert_format(lt, pinfo, &ei_keystroke_line_too_long, ltvb, loff, total,
+                                     "Line of %u bytes: only its first %u bytes and the bytes of this segment are kept",
+                                     p->total_len, kept);
+
+    return (ed.len != content || (content && memcmp(ed.text, raw, content) != 0)) ? edited_str : NULL;
+}
+
+/* The bytes of all lines this segment completes, as one buffer: a subset of
+ * the segment, or a new data source when the first line began earlier. */
+static tvbuff_t *
+ks_lines_tvb(tvbuff_t *tvb, packet_info *pinfo, const ks_walk_t *w)
+{
+    guint n = wmem_array_get_count(w->pieces);
+    const ks_piece_t *first = (const ks_piece_t *)wmem_array_index(w->pieces, 0);
+    const ks_piece_t *last = (const ks_piece_t *)wmem_array_index(w->pieces, n - 1);
+    guint32 kept = ks_prefix_kept(first);
+    guint32 seg_len = last->seg_end - first->seg_start;
+    guint8 *buf;
+    tvbuff_t *ltvb;
+
+    if (!first->prefix)
+        return tvb_new_subset_length(tvb, first->seg_start, seg_len);
+
+    buf = (guint8 *)wmem_alloc(pinfo->pool, kept + seg_len ? kept + seg_len : 1);
+    memcpy(buf, first->prefix->bytes, kept);
+    tvb_memcpy(tvb, buf + kept, first->seg_start, seg_len);
+    ltvb = tvb_new_child_real_data(tvb, buf, kept + seg_len, kept + seg_len);
+    add_new_data_source(pinfo, ltvb, n > 1 ? "Keystroke lines" : "Keystroke line");
+    return ltvb;
+}
+
+/* Hands the completed lines to the built-in SMTP dissector, which must not
+ * ask TCP for more data: the lines are whole. */
+static void
+ks_call_smtp(tvbuff_t *ltvb, packet_info *pinfo, proto_tree *tree)
+{
+    guint16 saved_can_desegment = pinfo->can_desegment;
+
+    pinfo->can_desegment = 0;
+    call_dissector(smtp_handle, ltvb, pinfo, tree);
+    pinfo->can_desegment = saved_can_desegment;
+}
+
+static int
+dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    const struct tcpinfo *tcpi = (const struct tcpinfo *)data;
+    guint32 len = tvb_captured_length(tvb);
+    const guint8 *bytes = (const guint8 *)tvb_memdup(pinfo->pool, tvb, 0, len);
+    gboolean client = pinfo->destport == pinfo->match_uint;
+    ks_frame_t *fr;
+    la_splitter_t split;
+    ks_walk_t w;
+    proto_item *ks_item, *ti;
+    proto_tree *ks_tree;
+    tn_machine_t tn;
+    guint32 npieces, i;
+    wmem_strbuf_t *meant;
+    const char *chars;
+
+    if (len == 0)
+        return 0;
+
+    /* TCP inside an ICMP error: a copy of bytes sent before, not new
+     * keystrokes. Leave the lines alone and let SMTP show it as it would. */
+    if (pinfo->flags.in_error_pkt)
+        return call_dissector(smtp_handle, tvb, pinfo, tree);
+
+    if (!PINFO_FD_VISITED(pinfo)) {
+        fr = ks_first_pass(pinfo, tcpi, bytes, len);
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num, fr);
+    } else {
+        fr = (ks_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num);
+    }
+
+    ks_item = proto_tree_add_item(tree, proto_keystroke, tvb, 0, -1, ENC_NA);
+    ks_tree = proto_item_add_subtree(ks_item, ett_keystroke);
+
+    if (!fr) {
+        /* Not seen by the first pass (the TCP dissector did not hand it
+         * to us then): show the bytes, claim nothing. */
+        tn_init(&tn);
+        proto_tree_add_string(ks_tree, hf_keystroke_char, tvb, 0, len, esc_keystrokes(pinfo->pool, &tn, bytes, len));
+        return len;
+    }
+
+    col_set_str(pinfo->cinfo, COL_PROTOCOL, "Keystroke");
+    if (fr->skip >= len) {
+        col_add_fstr(pinfo->cinfo, COL_INFO, "%s: [retransmitted keystrokes]", client ? "C" : "S");
+        proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_retransmission, tvb, 0, len);
+        return len;
+    }
+
+    tn = fr->start.tn;
+    chars = esc_keystrokes(pinfo->pool, &tn, bytes + fr->skip, len - fr->skip);
+    ti = proto_tree_add_string(ks_tree, hf_keystroke_char, tvb, fr->skip, len - fr->skip, chars);
+    if (fr->flags & KS_F_RETRANS)
+        expert_add_info(pinfo, ti, &ei_keystroke_retransmission);
+    if (fr->flags & KS_F_GAP)
+        expert_add_info(pinfo, ti, &ei_keystroke_gap);
+    ti = proto_tree_add_uint(ks_tree, hf_keystroke_index, tvb, fr->skip, 1, fr->start.line_pos + 1);
+    proto_item_set_generated(ti);
+    if (fr->line) {
+        ti = proto_tree_add_time(ks_tree, hf_keystroke_interval, tvb, fr->skip, len - fr->skip, &fr->interval);
+        proto_item_set_generated(ti);
+    }
+
+    split = fr->start;
+    ks_walk(pinfo->pool, &split, fr->line, bytes, len, fr->skip, &w);
+
+    for (i = 0; i < wmem_array_get_count(w.cmds); i++) {
+        const ks_cmd_t *c = (const ks_cmd_t *)wmem_array_index(w.cmds, i);
+        guint32 start = (c->end - fr->skip > c->cmd.length) ? c->end - c->cmd.length : fr->skip;
+        proto_tree *tt;
+
+        tt = proto_tree_add_subtree(ks_tree, tvb, start, c->end - start, ett_keystroke_telnet, NULL,
+                                    esc_telnet_command(pinfo->pool, &c->cmd));
+        proto_tree_add_string(tt, hf_keystroke_telnet_command, tvb, start, c->end - start,
+                              esc_telnet_command_name(pinfo->pool, c->cmd.cmd));
+        if (c->cmd.option >= 0)
+            proto_tree_add_string(tt, hf_keystroke_telnet_option, tvb, start, c->end - start,
+                                  esc_telnet_option(pinfo->pool, (guint8)c->cmd.option));
+    }
+    if (w.sb_aborted)
+        proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_sb_unterminated, tvb, fr->skip, len - fr->skip);
+
+    if (fr->tail && fr->tail->completed_in && fr->tail->completed_in != pinfo->num) {
+        ti = proto_tree_add_uint(ks_tree, hf_keystroke_line_in, tvb, 0, 0, fr->tail->completed_in);
+        proto_item_set_generated(ti);
+    }
+    if (fr->tail && split.line_pos > LA_MAX_LINE)
+        proto_tree_add_expert_format(ks_tree, pinfo, &ei_keystroke_line_too_long, tvb, w.tail_start, len - w.tail_start,
+                                     "Line of more than %u bytes without a line end: only its first %u bytes are kept",
+                                     LA_MAX_LINE, LA_MAX_LINE);
+
+    npieces = wmem_array_get_count(w.pieces);
+    if (npieces == 0) {
+        col_add_fstr(pinfo->cinfo, COL_INFO, "%s: keystroke \"%s\" (%u)", client ? "C" : "S",
+                     chars, fr->start.line_pos + 1);
+        return len;
+    }
+
+    {
+        tvbuff_t *ltvb = ks_lines_tvb(tvb, pinfo, &w);
+        guint32 loff = 0;
+
+        meant = wmem_strbuf_new(pinfo->pool, "");
+        for (i = 0; i < npieces; i++) {
+            const ks_piece_t *p = (const ks_piece_t *)wmem_array_index(w.pieces, i);
+            const char *edited = ks_draw_line(ltvb, loff, pinfo, ks_tree, p);
+            if (edited)
+                wmem_strbuf_append_printf(meant, " [meant: %s]", edited);
+            loff += p->total_len - (p->prefix_len - ks_prefix_kept(p));
+        }
+        ks_call_smtp(ltvb, pinfo, tree);
+        if (wmem_strbuf_get_len(meant))
+            col_append_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(meant));
+    }
+    return len;
+}
+
+void
+proto_register_keystroke(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_keystroke_char,
+          { "Keystrokes", "keystroke.char", FT_STRING, BASE_NONE, NULL, 0x0,
+            "This segment's bytes, escaped for display", HFILL } },
+        { &hf_keystroke_index,
+          { "Position in line", "keystroke.index", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "1-based position of this segment's first byte within its line", HFILL } },
+        { &hf_keystroke_interval,
+          { "Time since previous keystroke", "keystroke.interval", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+            "Time since the previous keystroke of the same line", HFILL } },
+        { &hf_keystroke_line_in,
+          { "Line completed in", "keystroke.line_in", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "The frame that completes the line this segment is part of", HFILL } },
+        { &hf_keystroke_telnet_command,
+          { "Telnet command", "keystroke.telnet.command", FT_STRING, BASE_NONE, NULL, 0x0,
+            "A telnet command (IAC sequence) sent on an SMTP port", HFILL } },
+        { &hf_keystroke_telnet_option,
+          { "Telnet option", "keystroke.telnet.option", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The option of a telnet WILL, WONT, DO, DONT or SB command", HFILL } },
+        { &hf_keystroke_line,
+          { "Line as received", "keystroke.line", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The complete line exactly as the server received it, escaped, without its line ending", HFILL } },
+        { &hf_keystroke_line_edited,
+          { "Line as meant", "keystroke.line.edited", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The line with BS, DEL, telnet EC and EL applied and telnet commands removed", HFILL } },
+        { &hf_keystroke_eol,
+          { "Line ending", "keystroke.eol", FT_STRING, BASE_NONE, NULL, 0x0,
+            "How the line ended: CRLF, CR NUL, LF or CR", HFILL } },
+        { &hf_keystroke_count,
+          { "Segment count", "keystroke.count", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "How many segments carried the line", HFILL } },
+        { &hf_keystroke_segment,
+          { "Segment", "keystroke.segment", FT_FRAMENUM, BASE_NONE, NULL, 0x0,
+            "A frame that carried part of the line", HFILL } },
+        { &hf_keystroke_backspaces,
+          { "Erase keystrokes", "keystroke.backspaces", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Erase keystrokes in the line (BS, DEL, telnet EC)", HFILL } },
+        { &hf_keystroke_duration,
+          { "Typing time", "keystroke.duration", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+            "Time from the line's first keystroke to its end", HFILL } },
+    };
+
+    static gint *ett[] = {
+        &ett_keystroke,
+        &ett_keystroke_line,
+        &ett_keystroke_segments,
+        &ett_keystroke_telnet,
+    };
+
+    static ei_register_info ei[] = {
+        { &ei_keystroke_retransmission,
+          { "keystroke.retransmission", PI_SEQUENCE, PI_NOTE,
+            "Retransmitted keystrokes: bytes already received in an earlier segment, not counted again", EXPFILL } },
+        { &ei_keystroke_gap,
+          { "keystroke.gap", PI_SEQUENCE, PI_WARN,
+            "Bytes before this segment were not captured: the line may lack keystrokes", EXPFILL } },
+        { &ei_keystroke_line_too_long,
+          { "keystroke.line_too_long", PI_PROTOCOL, PI_WARN,
+            "Line longer than 65536 bytes: only its first 65536 bytes are kept", EXPFILL } },
+        { &ei_keystroke_sb_unterminated,
+          { "keystroke.telnet.sb_unterminated", PI_MALFORMED, PI_WARN,
+            "Telnet subnegotiation (IAC SB) without IAC SE within 1024 bytes: read as data from here on", EXPFILL } },
+    };
+
+    expert_module_t *expert_keystroke;
+
+    proto_keystroke = proto_register_protocol("Telnet Keystroke Reassembly", "Keystroke", "keystroke");
+    proto_register_field_array(proto_keystroke, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert_keystroke = expert_register_protocol(proto_keystroke);
+    expert_register_field_array(expert_keystroke, ei, array_length(ei));
+
+    keystroke_handle = register_dissector("keystroke", dissect_keystroke, proto_keystroke);
+}
+
+void
+proto_reg_handoff_keystroke(void)
+{
+    smtp_handle = find_dissector_add_dependency("smtp", proto_keystroke);
+    dissector_add_uint_range_with_preference("tcp.port", KEYSTROKE_TCP_PORTS, keystroke_handle);
+}

@@ -1,0 +1,31 @@
+/* plugin.c
+ * The plugin symbols of smtplab.so: its version, the Wireshark version it
+ * was built for, and the registration of its protocols.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#define WS_BUILD_DLL
+#include <wireshark.h>
+#include <epan/proto.h>
+
+#include "packet-keystroke.h"
+
+#ifndef VERSION
+#define VERSION "0.0.0"
+#endif
+
+WS_DLL_PUBLIC_DEF const gchar plugin_version[] = VERSION;
+WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
+WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
+
+WS_DLL_PUBLIC void plugin_register(void);
+
+void
+plugin_register(void)
+{
+    static proto_plugin plug_keystroke;
+
+    plug_keystroke.register_protoinfo = proto_register_keystroke;
+    plug_keystroke.register_handoff = proto_reg_handoff_keystroke;
+    proto_register_plugin(&plug_keystroke);
+}

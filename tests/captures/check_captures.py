@@ -1,0 +1,234 @@
+#!/usr/bin/python3
+# SPDX-License-Identifier: GPL-2.0-or-later
+# check_captures.py: verifies with tshark that each smtplab capture holds exactly the bytes, segmentation and TCP handshake/teardown README.md promises.
+"""Check the recorded captures against the expectations below.  Stdlib only.
+
+  check_captures.py [DIR] [--list]
+
+For every capture: one TCP conversation to the scenario's server port, the
+client's payload segments exactly as listed (byte-exact, segment by
+segment), the server's payload bytes exactly as listed (concatenated;
+aiosmtpd's own segmentation is not pinned), SYN / SYN-ACK / FIN from both
+sides and no RST, retransmission or other TCP analysis warning, unless the
+scenario says otherwise.  --list prints a per-frame listing too.  Exits
+non-zero on the first capture that does not match.
+"""
+
+import os
+import subprocess
+import sys
+
+BANNER = b"220 lab.example ESMTP aiosmtpd\r\n"
+HELO_OK = b"250 lab.example\r\n"
+BYE = b"221 Bye\r\n"
+OK = b"250 OK\r\n"
+GO_AHEAD = b"354 End data with <CR><LF>.<CR><LF>\r\n"
+ACCEPTED = b"250 OK: message accepted\r\n"
+EHLO_PLAIN = (b"250-lab.example\r\n250-SIZE 33554432\r\n"
+              b"250-8BITMIME\r\n250 HELP\r\n")
+EHLO_AUTH = (b"250-lab.example\r\n250-SIZE 33554432\r\n250-8BITMIME\r\n"
+             b"250-AUTH LOGIN PLAIN\r\n250 HELP\r\n")
+EHLO_STARTTLS = (b"250-lab.example\r\n250-SIZE 33554432\r\n250-8BITMIME\r\n"
+                 b"250-STARTTLS\r\n250 HELP\r\n")
+SWAKS_MSG = (b"From: student@lab.example\r\nTo: teacher@lab.example\r\n"
+             b"Subject: smtplab swaks test\r\n\r\n"
+             b"Hello from swaks in the smtplab lab.\r\n.\r\n")
+
+
+def typed(*lines):
+    """Segments of a one-byte-per-segment typist."""
+    return [bytes([b]) for line in lines for b in line]
+
+
+SWAKS_CLIENT = [b"EHLO client.lab.example\r\n",
+                b"MAIL FROM:<student@lab.example>\r\n",
+                b"RCPT TO:<teacher@lab.example>\r\n",
+                b"DATA\r\n", SWAKS_MSG, b"QUIT\r\n"]
+
+EXPECT = {
+    "typed-lab.pcapng": dict(
+        port=25,
+        client=typed(b"helo lab.example\r\n", b"quit\r\n"),
+        server=BANNER + HELO_OK + BYE),
+    "typed-backspace.pcapng": dict(
+        port=25,
+        client=typed(b"hekk\x08\x08lo lab.example\r\n", b"helo lab.example\r\n",
+                     b"quix\x7ft\r\n", b"quit\r\n"),
+        server=BANNER + b'500 Error: command "HEKK\x08\x08LO" not recognized\r\n'
+        + HELO_OK + b'500 Error: command "QUIX\x7fT" not recognized\r\n' + BYE),
+    "telnet-line.pcapng": dict(
+        port=25,
+        client=[b"helo lab.example\r\n", b"quit\r\n"],
+        server=BANNER + HELO_OK + BYE),
+    "telnet-char.pcapng": dict(
+        port=25,
+        client=[b"\xff\xfd\x03\xff\xfd\x01"] + typed(b"helo lab.example")
+        + [b"\r\x00"] + typed(b"quit") + [b"\r\x00"],
+        server=BANNER),
+    "swaks.pcapng": dict(
+        port=25, client=SWAKS_CLIENT,
+        server=BANNER + EHLO_PLAIN + OK + OK + GO_AHEAD + ACCEPTED + BYE),
+    "typed-ipv6.pcapng": dict(
+        port=25, ipv6=True,
+        client=typed(b"helo lab.example\r\n", b"quit\r\n"),
+        server=BANNER + HELO_OK + BYE),
+    "typed-587.pcapng": dict(
+        port=587,
+        client=typed(b"helo lab.example\r\n", b"quit\r\n"),
+        server=BANNER + HELO_OK + BYE),
+    "refused.pcapng": dict(port=25, refused=True),
+    "syn-unanswered.pcapng": dict(port=25, unanswered=True),
+    "starttls-587.pcapng": dict(
+        port=587, tls=True,
+        client=typed(b"ehlo lab.example\r\n",
+                     b"mail from:<student@lab.example>\r\n", b"starttls\r\n"),
+        server=BANNER + EHLO_STARTTLS
+        + b"530 Must issue a STARTTLS command first\r\n"
+        + b"220 Ready to start TLS\r\n"),
+    "auth.pcapng": dict(
+        port=587,
+        client=[b"EHLO client.lab.example\r\n",
+                b"AUTH PLAIN AHN0dWRlbnQAc2VjcmV0\r\n"] + SWAKS_CLIENT[1:],
+        server=BANNER + EHLO_AUTH + b"235 2.7.0 Authentication successful\r\n"
+        + OK + OK + GO_AHEAD + ACCEPTED + BYE),
+    "pipelining.pcapng": dict(
+        port=25,
+        client=[b"EHLO lab.example\r\n",
+                b"MAIL FROM:<a@lab.example>\r\nRCPT TO:<b@lab.example>\r\nDATA\r\n",
+                b"Subject: smtplab pipelining\r\n\r\nHello from the pipelining client.\r\n",
+                b".\r\n", b"QUIT\r\n"],
+        server=BANNER + EHLO_PLAIN + OK + OK + GO_AHEAD + ACCEPTED + BYE),
+    "no-quit.pcapng": dict(
+        port=25, client_closes_first=True,
+        client=typed(b"helo lab.example\r\n"),
+        server=BANNER + HELO_OK),
+    "typed-bare-lf-cr.pcapng": dict(
+        port=25,
+        client=typed(b"helo lab.example\n", b"noop\r", b"\n", b"quit\r\n"),
+        server=BANNER + HELO_OK + OK + BYE),
+}
+
+FIELDS = ["frame.number", "frame.time_relative", "ip.src", "ipv6.src",
+          "tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.flags.syn",
+          "tcp.flags.ack", "tcp.flags.fin", "tcp.flags.reset", "tcp.len",
+          "tcp.payload", "tcp.flags.str"]
+
+WARN_FILTER = ("tcp.analysis.retransmission || tcp.analysis.fast_retransmission"
+               " || tcp.analysis.spurious_retransmission || tcp.analysis.lost_segment"
+               " || tcp.analysis.out_of_order || tcp.analysis.ack_lost_segment"
+               " || tcp.analysis.duplicate_ack || tcp.analysis.zero_window")
+
+
+def tshark(path, *args):
+    out = subprocess.run(
+        ["tshark", "-r", path, "-o", "tcp.desegment_tcp_streams:FALSE",
+         "-o", "tcp.relative_sequence_numbers:TRUE", *args],
+        check=True, capture_output=True, text=True).stdout
+    return out
+
+
+def frames(path):
+    out = tshark(path, "-T", "fields", "-E", "separator=\t",
+                 *sum((["-e", f] for f in FIELDS), []))
+    rows = []
+    for line in out.splitlines():
+        v = dict(zip(FIELDS, line.split("\t")))
+        v["payload"] = bytes.fromhex(v["tcp.payload"].replace(":", ""))
+        for k in ("tcp.flags.syn", "tcp.flags.ack", "tcp.flags.fin",
+                  "tcp.flags.reset"):
+            v[k] = v[k] in ("1", "True")
+        rows.append(v)
+    return rows
+
+
+def check(path, exp):
+    rows = frames(path)
+    port = str(exp["port"])
+    errs = []
+    if not rows:
+        return ["no frames"]
+    if {r["tcp.stream"] for r in rows} != {"0"}:
+        errs.append("more than one TCP stream")
+    if any(port not in (r["tcp.srcport"], r["tcp.dstport"]) for r in rows):
+        errs.append(f"frame not on port {port}")
+    if exp.get("ipv6") and any(not r["ipv6.src"] for r in rows):
+        errs.append("not IPv6")
+    cli = [r for r in rows if r["tcp.dstport"] == port]
+    srv = [r for r in rows if r["tcp.srcport"] == port]
+    syn = [r for r in cli if r["tcp.flags.syn"] and not r["tcp.flags.ack"]]
+
+    if exp.get("refused"):
+        if not (len(rows) == 2 and len(syn) == 1 and srv
+                and srv[0]["tcp.flags.reset"] and srv[0]["tcp.flags.ack"]):
+            errs.append("expected exactly SYN then RST/ACK")
+        return errs
+    if exp.get("unanswered"):
+        if srv or len(syn) != len(rows) or len(syn) < 3:
+            errs.append(f"expected only (>=3) client SYNs, got {len(rows)} frames")
+        return errs
+
+    if len(syn) != 1:
+        errs.append(f"{len(syn)} SYNs")
+    if sum(r["tcp.flags.syn"] and r["tcp.flags.ack"] for r in srv) != 1:
+        errs.append("no single SYN/ACK")
+    if sum(r["tcp.flags.fin"] for r in cli) != 1 or sum(r["tcp.flags.fin"] for r in srv) != 1:
+        errs.append("not exactly one FIN each way")
+    if any(r["tcp.flags.reset"] for r in rows):
+        errs.append("RST present")
+    first_fin = next(r for r in rows if r["tcp.flags.fin"])
+    if exp.get("client_closes_first") and first_fin["tcp.dstport"] != port:
+        errs.append("server closed first, expected the client to")
+    if tshark(path, "-Y", WARN_FILTER).strip():
+        errs.append("TCP analysis warnings (retransmission etc.)")
+
+    csegs = [r["payload"] for r in cli if r["payload"]]
+    sbytes = b"".join(r["payload"] for r in srv)
+    want_c, want_s = exp["client"], exp["server"]
+    if exp.get("tls"):
+        # Only the plaintext before STARTTLS is pinned; then TLS records.
+        if csegs[:len(want_c)] != want_c:
+            errs.append(f"client plaintext segments differ: {csegs[:len(want_c)]!r}")
+        rest = csegs[len(want_c):]
+        if not rest or rest[0][:1] != b"\x16":
+            errs.append("no TLS ClientHello after STARTTLS")
+        if not sbytes.startswith(want_s) or sbytes[len(want_s):len(want_s) + 1] != b"\x16":
+            errs.append(f"server plaintext differs: {sbytes[:len(want_s) + 1]!r}")
+    else:
+        if csegs != want_c:
+            errs.append(f"client segments differ:\n  got  {csegs!r}\n  want {want_c!r}")
+        if sbytes != want_s:
+            errs.append(f"server bytes differ:\n  got  {sbytes!r}\n  want {want_s!r}")
+    return errs
+
+
+def main():
+    args = [a for a in sys.argv[1:] if not a.startswith("--")]
+    listing = "--list" in sys.argv
+    d = args[0] if args else os.path.dirname(os.path.abspath(__file__))
+    bad = 0
+    for name, exp in EXPECT.items():
+        path = os.path.join(d, name)
+        if not os.path.exists(path):
+            print(f"FAIL {name}: missing")
+            bad += 1
+            continue
+        size = os.path.getsize(path)
+        errs = check(path, exp)
+        if size >= 50_000:
+            errs.append(f"too big: {size} bytes")
+        n = len(frames(path))
+        print(f"{'ok  ' if not errs else 'FAIL'} {name}: {n} frames, {size} bytes")
+        for e in errs:
+            print(f"     {e}")
+        bad += bool(errs)
+        if listing:
+            print(tshark(path, "-T", "fields", "-e", "frame.number",
+                         "-e", "frame.time_relative", "-e", "tcp.srcport",
+                         "-e", "tcp.dstport", "-e", "tcp.flags.str",
+                         "-e", "tcp.len", "-e", "tcp.payload"))
+    print(f"{len(EXPECT) - bad} passed, {bad} failed")
+    sys.exit(1 if bad else 0)
+
+
+if __name__ == "__main__":
+    main()

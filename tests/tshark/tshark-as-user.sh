@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Runs Debian's tshark with the built plugin loaded, as an unprivileged user
+# when called as root (Wireshark ignores plugin folders for root).
+# Usage: tshark-as-user.sh <build dir> <tshark args...>
+# Every argument that names an existing file is staged into a fresh
+# world-readable folder first, so that user can read it.
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -euo pipefail
+build=$1; shift
+ver_dir=$(cd "$build/plugins" && ls -d */ | head -n 1)
+stage=$(mktemp -d /tmp/smtplab-tshark.XXXXXX)
+trap 'rm -rf "$stage"' EXIT
+mkdir -p "$stage/plugins/${ver_dir%/}/epan" "$stage/home" "$stage/files"
+cp "$build/plugins/${ver_dir%/}/epan/smtplab.so" "$stage/plugins/${ver_dir%/}/epan/"
+args=()
+for a in "$@"; do
+    if [ -f "$a" ]; then
+        cp "$a" "$stage/files/"
+        args+=("$stage/files/$(basename "$a")")
+    else
+        args+=("$a")
+    fi
+done
+chmod -R a+rwX "$stage"
+envs=(env -i PATH=/usr/bin:/bin HOME="$stage/home" TZ=UTC LC_ALL=C.UTF-8
+      WIRESHARK_PLUGIN_DIR="$stage/plugins"
+      WIRESHARK_DEBUG_WMEM_OVERRIDE="${WIRESHARK_DEBUG_WMEM_OVERRIDE:-strict}"
+      WIRESHARK_ABORT_ON_DISSECTOR_BUG=1
+      ${SMTPLAB_EXTRA_ENV:-})
+if [ "$(id -u)" = 0 ]; then
+    setpriv --reuid=nobody --regid=nogroup --clear-groups "${envs[@]}" tshark "${args[@]}"
+else
+    "${envs[@]}" tshark "${args[@]}"
+fi

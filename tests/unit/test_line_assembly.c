@@ -1,0 +1,217 @@
+/* test_line_assembly.c
+ * Unit tests of line splitting over any segmentation and of line editing.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "line_assembly.h"
+#include "escape.h"
+
+/* Splits a stream given as segments (separated by '|' in the description
+ * list) and returns every event as text: "L<eol>:<content_len>/<total_len>"
+ * for lines, "T<cmd>" for telnet commands, each followed by "@<segment>". */
+static char *
+split_segments(const char *const *segs, const size_t *lens, guint nseg)
+{
+    GString *out = g_string_new(NULL);
+    la_splitter_t s;
+    guint k;
+
+    la_split_init(&s);
+    for (k = 0; k < nseg; k++) {
+        size_t pos = 0;
+        la_event_t ev;
+        while (la_split_next(&s, (const guint8 *)segs[k], lens[k], &pos, &ev)) {
+            if (out->len)
+                g_string_append_c(out, ' ');
+            if (ev.kind == LA_EV_LINE)
+                g_string_append_printf(out, "L%s:%u/%u@%u", la_eol_name(ev.eol), ev.content_len, ev.total_len, k);
+            else if (ev.kind == LA_EV_TELNET)
+                g_string_append_printf(out, "T%s@%u", tn_command_name(ev.tn.cmd), k);
+            else
+                g_string_append_printf(out, "A@%u", k);
+        }
+    }
+    if (la_split_in_line(&s))
+        g_string_append_printf(out, " open:%u", s.line_pos);
+    return g_string_free(out, FALSE);
+}
+
+static char *
+split_one_byte_each(const char *stream, size_t n)
+{
+    const char **segs = g_new(const char *, n);
+    size_t *lens = g_new(size_t, n);
+    char *r;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        segs[i] = stream + i;
+        lens[i] = 1;
+    }
+    r = split_segments(segs, lens, (guint)n);
+    g_free(segs);
+    g_free(lens);
+    return r;
+}
+
+static void
+test_one_byte_segments_crlf(void)
+{
+    const char stream[] = "helo lab.example\r\nquit\r\n";
+    char *r = split_one_byte_each(stream, sizeof stream - 1);
+
+    g_assert_cmpstr(r, ==, "LCRLF:16/18@17 LCRLF:4/6@23");
+    g_free(r);
+}
+
+static void
+test_several_lines_one_segment(void)
+{
+    const char *segs[] = { "MAIL FROM:<a@b>\r\nRCPT TO:<c@d>\r\nDATA\r\nhel" };
+    size_t lens[] = { strlen(segs[0]) };
+    char *r = split_segments(segs, lens, 1);
+
+    g_assert_cmpstr(r, ==, "LCRLF:15/17@0 LCRLF:13/15@0 LCRLF:4/6@0 open:3");
+    g_free(r);
+}
+
+static void
+test_line_endings(void)
+{
+    /* CR NUL (telnet), bare LF, and a bare CR that the next byte reveals. */
+    const char *segs[] = { "helo x\r", "", "\0quit\n", "noop\rrset\r\n" };
+    size_t lens[] = { 7, 0, 6, 11 };
+    char *r = split_segments(segs, lens, 4);
+
+    g_assert_cmpstr(r, ==, "LCR NUL:6/8@2 LLF:4/5@2 LCR:4/5@3 LCRLF:4/6@3");
+    g_free(r);
+}
+
+static void
+test_cr_at_segment_end(void)
+{
+    /* The CR ends one segment; its LF, or another byte, starts the next. */
+    const char *a[] = { "noop\r", "\n" };
+    size_t al[] = { 5, 1 };
+    const char *b[] = { "noop\r", "x\r\n" };
+    size_t bl[] = { 5, 3 };
+    char *r = split_segments(a, al, 2);
+
+    g_assert_cmpstr(r, ==, "LCRLF:4/6@1");
+    g_free(r);
+    r = split_segments(b, bl, 2);
+    g_assert_cmpstr(r, ==, "LCR:4/5@1 LCRLF:1/3@1");
+    g_free(r);
+}
+
+static void
+test_telnet_in_stream(void)
+{
+    /* Debian telnet in character mode: negotiation, then a CR NUL line;
+     * an IAC split over two segments; a telnet command whose option byte
+     * is 13 (a CR) and 10 (a LF) does not end the line. */
+    const char *segs[] = { "\xff\xfd\x03\xff\xfd\x01", "h", "i\xff", "\xfb\x0d", "\xff\xfd\x0a", "\r\0" };
+    size_t lens[] = { 6, 1, 2, 2, 3, 2 };
+    char *r = split_segments(segs, lens, 6);
+
+    g_assert_cmpstr(r, ==, "TDO@0 TDO@0 TWILL@3 TDO@4 LCR NUL:14/16@5");
+    g_free(r);
+}
+
+static void
+test_edit_backspaces(void)
+{
+    const char raw[] = "hekk\b\blo lab.example";
+    la_edit_t ed;
+    wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
+
+    la_edit_line(a, (const guint8 *)raw, sizeof raw - 1, &ed);
+    g_assert_cmpuint(ed.len, ==, 16);
+    g_assert_cmpmem(ed.text, ed.len, "helo lab.example", 16);
+    g_assert_cmpuint(ed.backspaces, ==, 2);
+    g_assert_cmpstr(esc_bytes(a, (const guint8 *)raw, sizeof raw - 1), ==, "hekk\\b\\blo lab.example");
+    wmem_destroy_allocator(a);
+}
+
+static void
+test_edit_del_ec_el_and_iac(void)
+{
+    /* quix DEL t; telnet EC; telnet EL; IAC IAC; negotiation dropped. */
+    const guint8 raw1[] = { 'q', 'u', 'i', 'x', 0x7f, 't' };
+    const guint8 raw2[] = { 255, 253, 1, 'n', 'o', 'o', 'x', 255, 247, 'p' };
+    const guint8 raw3[] = { 'g', 'a', 'r', 'b', 255, 248, 'r', 's', 'e', 't', 255, 255 };
+    const guint8 raw4[] = { 0x08, 0x08, 'a' };
+    la_edit_t ed;
+    wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
+
+    la_edit_line(a, raw1, sizeof raw1, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "quit", 4);
+    g_assert_cmpuint(ed.backspaces, ==, 1);
+
+    la_edit_line(a, raw2, sizeof raw2, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "noop", 4);
+    g_assert_cmpuint(ed.backspaces, ==, 1);
+    g_assert_cmpuint(ed.telnet_commands, ==, 2);
+
+    la_edit_line(a, raw3, sizeof raw3, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "rset\xff", 5);
+    g_assert_cmpuint(ed.backspaces, ==, 0);
+    g_assert_cmpuint(ed.line_erases, ==, 1);
+
+    /* Erasing at the start of a line erases nothing but still counts. */
+    la_edit_line(a, raw4, sizeof raw4, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "a", 1);
+    g_assert_cmpuint(ed.backspaces, ==, 2);
+    wmem_destroy_allocator(a);
+}
+
+static void
+test_edit_utf8(void)
+{
+    /* "caf" + e-acute (2 bytes) + BS + "e": one BS erases the whole character. */
+    const guint8 raw[] = { 'c', 'a', 'f', 0xc3, 0xa9, 0x08, 'e' };
+    la_edit_t ed;
+    wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
+
+    la_edit_line(a, raw, sizeof raw, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "cafe", 4);
+    wmem_destroy_allocator(a);
+}
+
+static void
+test_escape_keystrokes(void)
+{
+    wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
+    tn_machine_t tn;
+    const guint8 neg[] = { 255, 253, 3, 255, 253, 1 };
+    const guint8 keys[] = { 0x08, 0x7f, '\r', '\0', '\\', 0x1b, 0xff, 0xff };
+    const guint8 half[] = { 'x', 255, 253 };
+    const guint8 rest[] = { 24 };
+
+    tn_init(&tn);
+    g_assert_cmpstr(esc_keystrokes(a, &tn, neg, sizeof neg), ==, "<IAC DO Suppress Go Ahead><IAC DO ECHO>");
+    g_assert_cmpstr(esc_keystrokes(a, &tn, keys, sizeof keys), ==, "<BS><DEL>\\r\\0\\\\\\x1b\\xff");
+    g_assert_cmpstr(esc_keystrokes(a, &tn, half, sizeof half), ==, "x<IAC DO ...>");
+    g_assert_cmpstr(esc_keystrokes(a, &tn, rest, sizeof rest), ==, "<IAC DO Terminal Type>");
+    g_assert_cmpstr(esc_bytes(a, (const guint8 *)"a\tb\n\x7f\xff", 6), ==, "a\\tb\\n\\x7f\\xff");
+    wmem_destroy_allocator(a);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/line_assembly/one_byte_segments_crlf", test_one_byte_segments_crlf);
+    g_test_add_func("/line_assembly/several_lines_one_segment", test_several_lines_one_segment);
+    g_test_add_func("/line_assembly/line_endings", test_line_endings);
+    g_test_add_func("/line_assembly/cr_at_segment_end", test_cr_at_segment_end);
+    g_test_add_func("/line_assembly/telnet_in_stream", test_telnet_in_stream);
+    g_test_add_func("/line_assembly/edit_backspaces", test_edit_backspaces);
+    g_test_add_func("/line_assembly/edit_del_ec_el_and_iac", test_edit_del_ec_el_and_iac);
+    g_test_add_func("/line_assembly/edit_utf8", test_edit_utf8);
+    g_test_add_func("/escape/keystrokes", test_escape_keystrokes);
+    return g_test_run();
+}
