@@ -132,7 +132,7 @@ la_erase_char(la_edit_t *out)
 }
 
 void
-la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, la_edit_t *out)
+la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out)
 {
     tn_machine_t tn;
     size_t i;
@@ -148,7 +148,7 @@ la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, la_edit_t *
         tn_command_t cmd;
         switch (tn_step(&tn, raw[i], &cmd)) {
         case TN_DATA:
-            if (raw[i] == 0x08 || raw[i] == 0x7f) {
+            if (typed && (raw[i] == 0x08 || raw[i] == 0x7f)) {
                 out->backspaces++;
                 la_erase_char(out);
             } else {
@@ -160,7 +160,9 @@ la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, la_edit_t *
             break;
         case TN_COMMAND:
             out->telnet_commands++;
-            if (cmd.cmd == TN_EC) {
+            if (!typed) {
+                break;
+            } else if (cmd.cmd == TN_EC) {
                 out->backspaces++;
                 la_erase_char(out);
             } else if (cmd.cmd == TN_EL) {

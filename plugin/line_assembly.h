@@ -72,8 +72,10 @@ typedef struct {
     guint32 telnet_commands;
 } la_edit_t;
 
-/* Applies BS, DEL, telnet EC and EL to a line's bytes (its ending excluded)
- * and drops telnet commands; an erase removes one whole UTF-8 character. */
-void la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, la_edit_t *out);
+/* Drops telnet commands from a line's bytes (its ending excluded) and, when
+ * typed is TRUE, applies BS, DEL, telnet EC and EL; an erase removes one
+ * whole UTF-8 character. Lines a server sent are not typed: their BS and DEL
+ * bytes stay. */
+void la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out);
 
 #endif /* LINE_ASSEMBLY_H */

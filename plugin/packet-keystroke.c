@@ -260,7 +260,8 @@ ks_prefix_kept(const ks_piece_t *p)
 
 /* Adds one completed line's subtree; returns its edited form, escaped. */
 static const char *
-ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree, const ks_piece_t *p)
+ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree, const ks_piece_t *p,
+             gboolean client)
 {
     guint32 kept = ks_prefix_kept(p);
     guint32 dropped = p->prefix_len - kept;
@@ -275,7 +276,7 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
     nstime_t duration;
     guint i;
 
-    la_edit_line(pinfo->pool, raw, content, &ed);
+    la_edit_line(pinfo->pool, raw, content, client, &ed);
     line_str = esc_bytes(pinfo->pool, raw, content);
     edited_str = esc_bytes(pinfo->pool, ed.text, ed.len);
 
@@ -460,7 +461,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         meant = wmem_strbuf_new(pinfo->pool, "");
         for (i = 0; i < npieces; i++) {
             const ks_piece_t *p = (const ks_piece_t *)wmem_array_index(w.pieces, i);
-            const char *edited = ks_draw_line(ltvb, loff, pinfo, ks_tree, p);
+            const char *edited = ks_draw_line(ltvb, loff, pinfo, ks_tree, p, client);
             if (edited)
                 wmem_strbuf_append_printf(meant, " [meant: %s]", edited);
             loff += p->total_len - (p->prefix_len - ks_prefix_kept(p));

@@ -128,7 +128,7 @@ test_edit_backspaces(void)
     la_edit_t ed;
     wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
 
-    la_edit_line(a, (const guint8 *)raw, sizeof raw - 1, &ed);
+    la_edit_line(a, (const guint8 *)raw, sizeof raw - 1, TRUE, &ed);
     g_assert_cmpuint(ed.len, ==, 16);
     g_assert_cmpmem(ed.text, ed.len, "helo lab.example", 16);
     g_assert_cmpuint(ed.backspaces, ==, 2);
@@ -147,22 +147,29 @@ test_edit_del_ec_el_and_iac(void)
     la_edit_t ed;
     wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
 
-    la_edit_line(a, raw1, sizeof raw1, &ed);
+    la_edit_line(a, raw1, sizeof raw1, TRUE, &ed);
     g_assert_cmpmem(ed.text, ed.len, "quit", 4);
     g_assert_cmpuint(ed.backspaces, ==, 1);
 
-    la_edit_line(a, raw2, sizeof raw2, &ed);
+    la_edit_line(a, raw2, sizeof raw2, TRUE, &ed);
     g_assert_cmpmem(ed.text, ed.len, "noop", 4);
     g_assert_cmpuint(ed.backspaces, ==, 1);
     g_assert_cmpuint(ed.telnet_commands, ==, 2);
 
-    la_edit_line(a, raw3, sizeof raw3, &ed);
+    la_edit_line(a, raw3, sizeof raw3, TRUE, &ed);
     g_assert_cmpmem(ed.text, ed.len, "rset\xff", 5);
     g_assert_cmpuint(ed.backspaces, ==, 0);
     g_assert_cmpuint(ed.line_erases, ==, 1);
 
+    /* A server's line is not typed: its BS stays, telnet commands go. */
+    la_edit_line(a, raw2, sizeof raw2, FALSE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "nooxp", 5);
+    g_assert_cmpuint(ed.backspaces, ==, 0);
+    la_edit_line(a, (const guint8 *)"a\bc", 3, FALSE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "a\bc", 3);
+
     /* Erasing at the start of a line erases nothing but still counts. */
-    la_edit_line(a, raw4, sizeof raw4, &ed);
+    la_edit_line(a, raw4, sizeof raw4, TRUE, &ed);
     g_assert_cmpmem(ed.text, ed.len, "a", 1);
     g_assert_cmpuint(ed.backspaces, ==, 2);
     wmem_destroy_allocator(a);
@@ -176,7 +183,7 @@ test_edit_utf8(void)
     la_edit_t ed;
     wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
 
-    la_edit_line(a, raw, sizeof raw, &ed);
+    la_edit_line(a, raw, sizeof raw, TRUE, &ed);
     g_assert_cmpmem(ed.text, ed.len, "cafe", 4);
     wmem_destroy_allocator(a);
 }

@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# The two set-up commands of README.md, on Debian 12 (as root, or as a user
+# with sudo):
+#   bash cmake/setup.sh demo   install what is missing, build, install the
+#                              plugin, and show it on the bundled captures
+#   bash cmake/setup.sh test   install what is missing, build, run every test
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mode=${1:-}
+case "$mode" in demo|test) ;; *) echo "usage: bash cmake/setup.sh demo|test" >&2; exit 2 ;; esac
+
+as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
+
+# What the build and the tests need, from Debian's packages.
+packages=(cmake make gcc libc6-dev libglib2.0-dev libwireshark-dev wireshark-dev tshark util-linux diffutils gawk)
+missing=()
+for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+    echo "== installing: ${missing[*]}"
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get update -q
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+
+build=${SMTPLAB_BUILD_DIR:-build}
+# Wireshark ignores personal plugin folders when it runs as root: root gets
+# a system-wide install, everyone else the personal plugin folder.
+system=OFF
+[ "$(id -u)" = 0 ] && system=ON
+echo "== building in $build"
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMTPLAB_SYSTEM_INSTALL=$system
+cmake --build "$build" -j "$(nproc)"
+
+if [ "$mode" = test ]; then
+    echo "== testing"
+    ctest --test-dir "$build" --output-on-failure -j "$(nproc)"
+    exit 0
+fi
+
+echo "== installing the plugin"
+cmake --install "$build"
+echo
+echo "== tshark -G plugins"
+tshark -G plugins 2>/dev/null | grep smtplab
+for cap in typed-lab typed-backspace telnet-char; do
+    echo
+    echo "== tests/captures/$cap.pcapng: each line as the server received it, as the person meant it"
+    tshark -n -r "tests/captures/$cap.pcapng" -Y keystroke.line -T fields -E header=y \
+        -e frame.number -e keystroke.count -e keystroke.eol -e keystroke.line -e keystroke.line.edited 2>/dev/null
+done

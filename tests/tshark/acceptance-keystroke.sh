@@ -1,0 +1,69 @@
+#!/usr/bin/env bash
+# The keystroke layer's promises, each checked by name on a recorded capture:
+# the plugin loads, every published keystroke.* field exists, telnet
+# character mode and backspaces are read as the person meant them.
+# Usage: acceptance-keystroke.sh <build dir> <captures dir>
+# SPDX-License-Identifier: GPL-2.0-or-later
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+build=$1 caps=$2
+run() { "$here/tshark-as-user.sh" "$build" "$@"; }
+passed=0 failed=0
+check() { # description, actual, expected
+    if [ "$2" == "$3" ]; then passed=$((passed + 1)); echo "ok - $1"
+    else failed=$((failed + 1)); printf 'not ok - %s\n  expected: %q\n  actual:   %q\n' "$1" "$3" "$2"; fi
+}
+fields() { # capture, display filter, fields...
+    local cap=$1 filter=$2; shift 2
+    local args=(-n -2 -r "$caps/$cap" -Y "$filter" -T fields -E occurrence=a -E aggregator='|')
+    for f in "$@"; do args+=(-e "$f"); done
+    run "${args[@]}" | tr '\t\n' ' ;'
+}
+
+check "tshark -G plugins lists smtplab.so" "$(run -G plugins | cut -f1 | grep -c '^smtplab.so')" "1"
+published="keystroke.char keystroke.index keystroke.line keystroke.line.edited keystroke.eol keystroke.count
+keystroke.segment keystroke.line_in keystroke.backspaces keystroke.telnet.command keystroke.telnet.option
+keystroke.interval keystroke.duration"
+have=$(run -G fields | cut -f3)
+for f in $published; do
+    check "field $f is registered" "$(grep -cx "$f" <<<"$have")" "1"
+done
+check "protocol keystroke is registered" "$(run -G protocols | cut -f3 | grep -cx keystroke)" "1"
+
+# Debian telnet in character mode: IAC DO SGA, IAC DO ECHO, lines end CR NUL.
+check "telnet character mode: lines as meant" \
+    "$(fields telnet-char.pcapng 'keystroke.line and tcp.dstport == 25' keystroke.line.edited keystroke.eol)" \
+    "helo lab.example CR NUL;quit CR NUL;"
+check "telnet character mode: the negotiation" \
+    "$(fields telnet-char.pcapng 'keystroke.telnet.command' keystroke.telnet.command keystroke.telnet.option)" \
+    "DO|DO Suppress Go Ahead|ECHO;"
+check "telnet character mode: what the server received" \
+    "$(fields telnet-char.pcapng 'keystroke.eol == "CR NUL"' keystroke.line)" \
+    '\xff\xfd\x03\xff\xfd\x01helo lab.example;quit;'
+
+# Typed with two backspaces, then clean lines.
+check "backspaces: the completing frame of hekk<BS><BS>lo" \
+    "$(fields typed-backspace.pcapng 'keystroke.line.edited == "helo lab.example" && keystroke.backspaces == 2' \
+        frame.number keystroke.line keystroke.count)" \
+    '48 hekk\b\blo lab.example 22;'
+check "backspaces: smtp.req.command on the clean lines, none on the edited ones" \
+    "$(fields typed-backspace.pcapng 'smtp.req.command' frame.number smtp.req.command keystroke.backspaces)" \
+    "77 helo 0;104 quit 0;"
+check "backspaces: DEL in quix<DEL>t" \
+    "$(fields typed-backspace.pcapng 'frame.number == 91' keystroke.line keystroke.line.edited keystroke.backspaces)" \
+    'quix\x7ft quit 1;'
+check "backspaces: the first clean HELO" \
+    "$(fields typed-backspace.pcapng 'smtp.req.command == "helo"' frame.number keystroke.backspaces)" \
+    "77 0;"
+
+# One keystroke per segment: every segment of HELO is listed, and each
+# earlier segment points at the frame that completes the line.
+check "typed lab: HELO carried by 18 segments" \
+    "$(fields typed-lab.pcapng 'smtp.req.command == "helo"' keystroke.count keystroke.segment)" \
+    "18 6|8|10|12|14|16|18|20|22|24|26|28|30|32|34|36|38|40;"
+check "typed lab: keystroke.line_in of the first keystroke" \
+    "$(fields typed-lab.pcapng 'frame.number == 6' keystroke.char keystroke.index keystroke.line_in)" \
+    "h 1 40;"
+
+echo "$passed passed, $failed failed"
+[ "$failed" = 0 ]
