@@ -17,6 +17,8 @@
 #include <epan/conversation.h>
 #include <epan/expert.h>
 #include <epan/proto_data.h>
+#include <epan/prefs.h>
+#include <epan/range.h>
 #include <wsutil/str_util.h>
 #include <epan/dissectors/packet-tcp.h>
 
@@ -57,6 +59,10 @@ static expert_field ei_keystroke_sb_unterminated = EI_INIT;
 
 static dissector_handle_t keystroke_handle;
 static dissector_handle_t smtp_handle;
+static range_t *keystroke_ports;
+
+/* Key of the per-frame keystroke_info_t in pinfo->pool. */
+#define KS_INFO_KEY 0x6b73
 
 /* A line whose bytes arrive in more than one segment. */
 typedef struct {
@@ -258,40 +264,52 @@ ks_prefix_kept(const ks_piece_t *p)
     return MIN(p->prefix_len, p->prefix->stored);
 }
 
-/* Adds one completed line's subtree; returns its edited form, escaped. */
-static const char *
-ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree, const ks_piece_t *p,
-             gboolean client)
+/* Works out one completed line: what the server received, what was meant. */
+static void
+ks_line_info(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, const ks_piece_t *p, gboolean client,
+             keystroke_line_t *out)
 {
     guint32 kept = ks_prefix_kept(p);
     guint32 dropped = p->prefix_len - kept;
-    guint32 content = p->content_len > dropped ? p->content_len - dropped : 0;
-    guint32 total = p->total_len - dropped;
-    const guint8 *raw = tvb_memdup(pinfo->pool, ltvb, loff, content);
     la_edit_t ed;
-    const char *line_str, *edited_str;
+
+    out->raw_len = p->content_len > dropped ? p->content_len - dropped : 0;
+    out->raw = (const guint8 *)tvb_memdup(pinfo->pool, ltvb, loff, out->raw_len);
+    out->total_len = p->total_len;
+    out->dropped = dropped;
+    out->eol = p->eol;
+    out->segments = (p->prefix ? p->prefix->count : 0) + 1;
+    la_edit_line(pinfo->pool, out->raw, out->raw_len, client, &ed);
+    out->edited = ed.text;
+    out->edited_len = ed.len;
+    out->backspaces = ed.backspaces;
+}
+
+/* Adds one completed line's subtree. */
+static void
+ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree, const ks_piece_t *p,
+             const keystroke_line_t *li)
+{
+    guint32 content = li->raw_len;
+    guint32 total = li->total_len - li->dropped;
+    const char *edited_str = esc_bytes(pinfo->pool, li->edited, li->edited_len);
     proto_item *ti;
     proto_tree *lt, *st;
-    guint32 count = (p->prefix ? p->prefix->count : 0) + 1;
     nstime_t duration;
     guint i;
 
-    la_edit_line(pinfo->pool, raw, content, client, &ed);
-    line_str = esc_bytes(pinfo->pool, raw, content);
-    edited_str = esc_bytes(pinfo->pool, ed.text, ed.len);
-
     lt = proto_tree_add_subtree_format(tree, ltvb, loff, total, ett_keystroke_line, NULL,
                                        "Line: %s [%s, %u segment%s]", edited_str,
-                                       la_eol_name(p->eol), count, plurality(count, "", "s"));
-    proto_tree_add_string(lt, hf_keystroke_line, ltvb, loff, content, line_str);
+                                       la_eol_name(li->eol), li->segments, plurality(li->segments, "", "s"));
+    proto_tree_add_string(lt, hf_keystroke_line, ltvb, loff, content, esc_bytes(pinfo->pool, li->raw, content));
     ti = proto_tree_add_string(lt, hf_keystroke_line_edited, ltvb, loff, content, edited_str);
     proto_item_set_generated(ti);
-    proto_tree_add_string(lt, hf_keystroke_eol, ltvb, loff + content, total - content, la_eol_name(p->eol));
-    ti = proto_tree_add_uint(lt, hf_keystroke_count, ltvb, loff, total, count);
+    proto_tree_add_string(lt, hf_keystroke_eol, ltvb, loff + content, total - content, la_eol_name(li->eol));
+    ti = proto_tree_add_uint(lt, hf_keystroke_count, ltvb, loff, total, li->segments);
     proto_item_set_generated(ti);
 
     st = proto_tree_add_subtree_format(lt, ltvb, loff, total, ett_keystroke_segments, NULL,
-                                       "%u segment%s", count, plurality(count, "", "s"));
+                                       "%u segment%s", li->segments, plurality(li->segments, "", "s"));
     if (p->prefix) {
         for (i = 0; i < wmem_array_get_count(p->prefix->frames); i++) {
             ti = proto_tree_add_uint(st, hf_keystroke_segment, ltvb, loff, total,
@@ -302,7 +320,7 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
     ti = proto_tree_add_uint(st, hf_keystroke_segment, ltvb, loff, total, pinfo->num);
     proto_item_set_generated(ti);
 
-    ti = proto_tree_add_uint(lt, hf_keystroke_backspaces, ltvb, loff, content, ed.backspaces);
+    ti = proto_tree_add_uint(lt, hf_keystroke_backspaces, ltvb, loff, content, li->backspaces);
     proto_item_set_generated(ti);
     if (p->prefix)
         nstime_delta(&duration, &pinfo->abs_ts, &p->prefix->first_ts);
@@ -311,12 +329,10 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
     ti = proto_tree_add_time(lt, hf_keystroke_duration, ltvb, loff, total, &duration);
     proto_item_set_generated(ti);
 
-    if (dropped)
+    if (li->dropped)
         proto_tree_add_expert_format(lt, pinfo, &ei_keystroke_line_too_long, ltvb, loff, total,
                                      "Line of %u bytes: only its first %u bytes and the bytes of this segment are kept",
-                                     p->total_len, kept);
-
-    return (ed.len != content || (content && memcmp(ed.text, raw, content) != 0)) ? edited_str : NULL;
+                                     li->total_len, ks_prefix_kept(p));
 }
 
 /* The bytes of all lines this segment completes, as one buffer: a subset of
@@ -371,6 +387,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     guint32 npieces, i;
     wmem_strbuf_t *meant;
     const char *chars;
+    keystroke_info_t *info;
 
     if (len == 0)
         return 0;
@@ -400,6 +417,9 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
 
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "Keystroke");
     if (fr->skip >= len) {
+        info = wmem_new0(pinfo->pool, keystroke_info_t);
+        info->client = client;
+        p_add_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
         col_add_fstr(pinfo->cinfo, COL_INFO, "%s: [retransmitted keystrokes]", client ? "C" : "S");
         proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_retransmission, tvb, 0, len);
         return len;
@@ -421,6 +441,20 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
 
     split = fr->start;
     ks_walk(pinfo->pool, &split, fr->line, bytes, len, fr->skip, &w);
+
+    info = wmem_new0(pinfo->pool, keystroke_info_t);
+    info->lines_known = TRUE;
+    info->client = client;
+    info->continues_line = fr->line != NULL;
+    info->leaves_line = la_split_in_line(&split);
+    if (fr->tail) {
+        info->open_raw = fr->tail->bytes;
+        info->open_raw_len = MIN(fr->tail->stored, split.line_pos);
+    }
+    info->telnet_commands = wmem_array_get_count(w.cmds);
+    if (info->telnet_commands)
+        info->first_telnet = esc_telnet_command(pinfo->pool, &((const ks_cmd_t *)wmem_array_index(w.cmds, 0))->cmd);
+    p_add_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
 
     for (i = 0; i < wmem_array_get_count(w.cmds); i++) {
         const ks_cmd_t *c = (const ks_cmd_t *)wmem_array_index(w.cmds, i);
@@ -458,19 +492,44 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         tvbuff_t *ltvb = ks_lines_tvb(tvb, pinfo, &w);
         guint32 loff = 0;
 
+        info->nlines = npieces;
+        info->lines = wmem_alloc_array(pinfo->pool, keystroke_line_t, npieces);
         meant = wmem_strbuf_new(pinfo->pool, "");
         for (i = 0; i < npieces; i++) {
             const ks_piece_t *p = (const ks_piece_t *)wmem_array_index(w.pieces, i);
-            const char *edited = ks_draw_line(ltvb, loff, pinfo, ks_tree, p, client);
-            if (edited)
-                wmem_strbuf_append_printf(meant, " [meant: %s]", edited);
-            loff += p->total_len - (p->prefix_len - ks_prefix_kept(p));
+            keystroke_line_t *li = &info->lines[i];
+
+            ks_line_info(ltvb, loff, pinfo, p, client, li);
+            ks_draw_line(ltvb, loff, pinfo, ks_tree, p, li);
+            if (li->edited_len != li->raw_len || (li->raw_len && memcmp(li->edited, li->raw, li->raw_len) != 0))
+                wmem_strbuf_append_printf(meant, " [meant: %s]", esc_bytes(pinfo->pool, li->edited, li->edited_len));
+            loff += li->total_len - li->dropped;
         }
         ks_call_smtp(ltvb, pinfo, tree);
         if (wmem_strbuf_get_len(meant))
             col_append_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(meant));
     }
     return len;
+}
+
+const keystroke_info_t *
+keystroke_frame_info(packet_info *pinfo)
+{
+    return (const keystroke_info_t *)p_get_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY);
+}
+
+gboolean
+keystroke_port_watched(guint32 port)
+{
+    return keystroke_ports && value_is_in_range(keystroke_ports, port);
+}
+
+/* The port preference may have changed: read it again. */
+static void
+keystroke_prefs_apply(void)
+{
+    wmem_free(wmem_epan_scope(), keystroke_ports);
+    keystroke_ports = range_copy(wmem_epan_scope(), prefs_get_range_value("keystroke", "tcp.port"));
 }
 
 void
@@ -543,6 +602,7 @@ proto_register_keystroke(void)
     expert_module_t *expert_keystroke;
 
     proto_keystroke = proto_register_protocol("Telnet Keystroke Reassembly", "Keystroke", "keystroke");
+    prefs_register_protocol(proto_keystroke, keystroke_prefs_apply);
     proto_register_field_array(proto_keystroke, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_keystroke = expert_register_protocol(proto_keystroke);
@@ -556,4 +616,5 @@ proto_reg_handoff_keystroke(void)
 {
     smtp_handle = find_dissector_add_dependency("smtp", proto_keystroke);
     dissector_add_uint_range_with_preference("tcp.port", KEYSTROKE_TCP_PORTS, keystroke_handle);
+    keystroke_prefs_apply();
 }

@@ -1,10 +1,49 @@
 /* packet-keystroke.h
- * Telnet Keystroke Reassembly: what the other smtplab layer reads of it.
+ * Telnet Keystroke Reassembly: its registration, and what it tells the
+ * SMTP Lab layer about the frame being dissected.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef PACKET_KEYSTROKE_H
 #define PACKET_KEYSTROKE_H
+
+#include <epan/packet.h>
+
+#include "line_assembly.h"
+
+/* A line completed in this frame. */
+typedef struct {
+    const guint8 *raw;       /* as the server received it, ending excluded */
+    guint32 raw_len;
+    const guint8 *edited;    /* as the person meant it */
+    guint32 edited_len;
+    guint32 total_len;       /* bytes of the line, ending included */
+    guint32 dropped;         /* bytes over the line limit that were not kept */
+    la_eol_t eol;
+    guint32 backspaces;
+    guint32 segments;
+} keystroke_line_t;
+
+/* What the keystroke layer made of this frame's payload (pinfo->pool). */
+typedef struct {
+    gboolean lines_known;    /* FALSE when every byte was a retransmission */
+    gboolean client;
+    gboolean continues_line; /* the first new byte continues a line begun earlier */
+    gboolean leaves_line;    /* the segment ends inside a line */
+    const guint8 *open_raw;  /* that line's bytes so far */
+    guint32 open_raw_len;
+    guint32 nlines;
+    keystroke_line_t *lines;
+    guint32 telnet_commands;
+    const char *first_telnet; /* "<IAC DO ECHO>" */
+} keystroke_info_t;
+
+/* The keystroke layer's account of the frame being dissected, or NULL when
+ * it did not dissect it. Valid until the end of the frame's dissection. */
+const keystroke_info_t *keystroke_frame_info(packet_info *pinfo);
+
+/* The TCP ports the keystroke layer (and so SMTP Lab) watches. */
+gboolean keystroke_port_watched(guint32 port);
 
 void proto_register_keystroke(void);
 void proto_reg_handoff_keystroke(void);

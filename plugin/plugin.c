@@ -9,6 +9,7 @@
 #include <epan/proto.h>
 
 #include "packet-keystroke.h"
+#include "packet-smtplab.h"
 
 #ifndef VERSION
 #define VERSION "0.0.0"
@@ -24,8 +25,12 @@ void
 plugin_register(void)
 {
     static proto_plugin plug_keystroke;
+    static proto_plugin plug_smtplab;
 
     plug_keystroke.register_protoinfo = proto_register_keystroke;
     plug_keystroke.register_handoff = proto_reg_handoff_keystroke;
     proto_register_plugin(&plug_keystroke);
+    plug_smtplab.register_protoinfo = proto_register_smtplab;
+    plug_smtplab.register_handoff = proto_reg_handoff_smtplab;
+    proto_register_plugin(&plug_smtplab);
 }

@@ -1,0 +1,357 @@
+/* packet-smtplab.c
+ * SMTP Lab: for every frame of a TCP connection on the SMTP ports (SYN,
+ * pure ACKs, keystrokes, lines, replies, FIN, RST) the session stage it
+ * belongs to, the lab activity that studies it, the command-reply links,
+ * and expert items that mark each stage and explain what went wrong.
+ *
+ * A postdissector, because frames without payload reach no port dissector.
+ * It asks for no fields (wanted hfids would make tshark build a tree for
+ * every frame): it reads the flags and numbers of the TCP header itself,
+ * on the first pass only, and only for frames on the SMTP ports. The stage
+ * machine (stage_machine.c) decides; this file feeds it and draws.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <wireshark.h>
+#include <epan/packet.h>
+#include <epan/conversation.h>
+#include <epan/expert.h>
+#include <epan/proto_data.h>
+#include <epan/address.h>
+
+#include "packet-smtplab.h"
+#include "packet-keystroke.h"
+#include "stage_machine.h"
+#include "tcp_locate.h"
+
+/* Bytes of an unfinished line read to guess the command being typed. */
+#define SMTPLAB_GUESS_BYTES 64
+
+static int proto_smtplab = -1;
+static int proto_icmp = -1;
+static int proto_icmpv6 = -1;
+
+static int hf_smtplab_stage = -1;
+static int hf_smtplab_role = -1;
+static int hf_smtplab_activity = -1;
+static int hf_smtplab_response_in = -1;
+static int hf_smtplab_request_in = -1;
+static int hf_smtplab_time = -1;
+static int hf_smtplab_progress = -1;
+static int hf_smtplab_complete = -1;
+
+static gint ett_smtplab = -1;
+
+static expert_field ei_smtplab[SM_NOTE_COUNT] = {
+    EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT,
+    EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT
+};
+
+static dissector_handle_t smtplab_handle;
+
+/* What smtplab keeps per connection. */
+typedef struct {
+    sm_conv_t *sm;
+    address client;
+    guint32 client_port;
+} smtplab_conv_t;
+
+/* TRUE when the frame is an ICMP error quoting a TCP header. */
+static gboolean
+smtplab_in_icmp(packet_info *pinfo)
+{
+    wmem_list_frame_t *fr;
+
+    for (fr = wmem_list_head(pinfo->layers); fr; fr = wmem_list_frame_next(fr)) {
+        int id = GPOINTER_TO_INT(wmem_list_frame_data(fr));
+        if (id == proto_icmp || id == proto_icmpv6)
+            return TRUE;
+    }
+    return FALSE;
+}
+
+/* The side that listens on an SMTP port is the server. */
+static guint32
+smtplab_server_port(packet_info *pinfo, guint8 flags)
+{
+    gboolean src = keystroke_port_watched(pinfo->srcport);
+    gboolean dst = keystroke_port_watched(pinfo->destport);
+
+    if ((flags & (SM_TH_SYN | SM_TH_ACK)) == SM_TH_SYN)
+        return pinfo->destport;
+    if ((flags & (SM_TH_SYN | SM_TH_ACK)) == (SM_TH_SYN | SM_TH_ACK))
+        return pinfo->srcport;
+    if (dst && !src)
+        return pinfo->destport;
+    if (src && !dst)
+        return pinfo->srcport;
+    return MIN(pinfo->srcport, pinfo->destport);
+}
+
+/* First pass: reads the TCP header and the keystroke layer's lines, and
+ * hands them to the stage machine. NULL when the frame is not ours. */
+static sm_frame_t *
+smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
+{
+    guint8 buf[TL_SCAN_MAX];
+    guint32 len = MIN(tvb_captured_length(tvb), TL_SCAN_MAX);
+    int family;
+    tl_tcp_t th;
+    conversation_t *conv;
+    smtplab_conv_t *sc;
+    sm_packet_t pkt;
+    const keystroke_info_t *ki;
+    sm_line_in_t *lines = NULL;
+    guint32 i;
+
+    if (pinfo->src.type == AT_IPv4 && pinfo->dst.type == AT_IPv4)
+        family = 4;
+    else if (pinfo->src.type == AT_IPv6 && pinfo->dst.type == AT_IPv6)
+        family = 6;
+    else
+        return NULL;
+    if (smtplab_in_icmp(pinfo))
+        return NULL;
+    tvb_memcpy(tvb, buf, 0, len);
+    if (!tl_find_tcp(buf, len, family, (const guint8 *)pinfo->src.data, (const guint8 *)pinfo->dst.data,
+                     (guint16)pinfo->srcport, (guint16)pinfo->destport, &th))
+        return NULL;
+
+    conv = find_conversation_pinfo(pinfo, 0);
+    if (!conv)
+        return NULL;
+    sc = (smtplab_conv_t *)conversation_get_proto_data(conv, proto_smtplab);
+    if (!sc) {
+        guint32 server_port = smtplab_server_port(pinfo, th.flags);
+        gboolean to_server = pinfo->destport == server_port;
+        sc = wmem_new0(wmem_file_scope(), smtplab_conv_t);
+        sc->sm = sm_conv_new(wmem_file_scope(), (guint16)server_port);
+        copy_address_wmem(wmem_file_scope(), &sc->client, to_server ? &pinfo->src : &pinfo->dst);
+        sc->client_port = to_server ? pinfo->srcport : pinfo->destport;
+        conversation_add_proto_data(conv, proto_smtplab, sc);
+    }
+
+    memset(&pkt, 0, sizeof pkt);
+    pkt.num = pinfo->num;
+    pkt.ts = pinfo->abs_ts;
+    pkt.from_client = pinfo->srcport == sc->client_port && addresses_equal(&pinfo->src, &sc->client);
+    pkt.flags = th.flags;
+    pkt.seq = th.seq;
+    pkt.ack = th.ack;
+    pkt.payload_len = th.payload_len;
+
+    ki = keystroke_frame_info(pinfo);
+    if (ki && ki->lines_known && pkt.payload_len > 0) {
+        pkt.lines_known = TRUE;
+        pkt.continues_line = ki->continues_line;
+        pkt.leaves_line = ki->leaves_line;
+        pkt.telnet_commands = ki->telnet_commands;
+        pkt.first_telnet = ki->first_telnet;
+        pkt.nlines = ki->nlines;
+        if (ki->nlines)
+            lines = wmem_alloc_array(pinfo->pool, sm_line_in_t, ki->nlines);
+        for (i = 0; i < ki->nlines; i++) {
+            const keystroke_line_t *kl = &ki->lines[i];
+            lines[i].raw = kl->raw;
+            lines[i].raw_len = kl->raw_len;
+            lines[i].edited = kl->edited;
+            lines[i].edited_len = kl->edited_len;
+            lines[i].total_len = kl->total_len;
+            lines[i].cr_nul = kl->eol == LA_EOL_CRNUL;
+            lines[i].backspaces = kl->backspaces;
+            lines[i].segments = kl->segments;
+        }
+        pkt.lines = lines;
+        if (ki->leaves_line && ki->open_raw) {
+            la_edit_t ed;
+            la_edit_line(pinfo->pool, ki->open_raw, MIN(ki->open_raw_len, SMTPLAB_GUESS_BYTES), ki->client, &ed);
+            pkt.open_prefix = ed.text;
+            pkt.open_prefix_len = ed.len;
+        }
+    }
+    return sm_process(sc->sm, &pkt);
+}
+
+typedef struct {
+    proto_tree *tree;
+    packet_info *pinfo;
+    tvbuff_t *tvb;
+} smtplab_draw_t;
+
+static void
+smtplab_add_note(sm_note_kind_t kind, const char *text, void *user)
+{
+    smtplab_draw_t *d = (smtplab_draw_t *)user;
+
+    proto_tree_add_expert_format(d->tree, d->pinfo, &ei_smtplab[kind], d->tvb, 0, 0, "%s", text);
+}
+
+static int
+dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    sm_frame_t *f;
+    sm_stage_t stage;
+    proto_item *ti;
+    proto_tree *st;
+    const sm_note_t *n;
+    const sm_link_t *l;
+    guint activity;
+    smtplab_draw_t d;
+
+    /* Leave every other frame at once. */
+    if (pinfo->ptype != PT_TCP ||
+        !(keystroke_port_watched(pinfo->srcport) || keystroke_port_watched(pinfo->destport)))
+        return 0;
+
+    f = (sm_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_smtplab, 0);
+    if (!f) {
+        if (PINFO_FD_VISITED(pinfo))
+            return 0;
+        f = smtplab_first_pass(tvb, pinfo);
+        if (!f)
+            return 0;
+        p_add_proto_data(wmem_file_scope(), pinfo, proto_smtplab, 0, f);
+    }
+
+    stage = sm_frame_stage(f);
+    ti = proto_tree_add_item(tree, proto_smtplab, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(ti, ": %s, %s", sm_stage_name(stage), sm_role_name((sm_role_t)f->role));
+    st = proto_item_add_subtree(ti, ett_smtplab);
+
+    ti = proto_tree_add_string(st, hf_smtplab_stage, tvb, 0, 0, sm_stage_name(stage));
+    proto_item_set_generated(ti);
+    ti = proto_tree_add_string(st, hf_smtplab_role, tvb, 0, 0, sm_role_name((sm_role_t)f->role));
+    proto_item_set_generated(ti);
+    activity = sm_stage_activity(stage);
+    if (activity) {
+        ti = proto_tree_add_uint(st, hf_smtplab_activity, tvb, 0, 0, activity);
+        proto_item_set_generated(ti);
+    }
+
+    for (l = f->links; l; l = l->next) {
+        if (l->request) {
+            if (l->ex->reply_frame) {
+                ti = proto_tree_add_uint(st, hf_smtplab_response_in, tvb, 0, 0, l->ex->reply_frame);
+                proto_item_set_generated(ti);
+            }
+        } else {
+            nstime_t delta;
+            ti = proto_tree_add_uint(st, hf_smtplab_request_in, tvb, 0, 0, l->ex->cmd_frame);
+            proto_item_set_generated(ti);
+            nstime_delta(&delta, &pinfo->abs_ts, &l->ex->cmd_ts);
+            ti = proto_tree_add_time(st, hf_smtplab_time, tvb, 0, 0, &delta);
+            proto_item_set_generated(ti);
+        }
+    }
+
+    ti = proto_tree_add_string(st, hf_smtplab_progress, tvb, 0, 0, sm_progress_string(pinfo->pool, f->progress));
+    proto_item_set_generated(ti);
+    if (PINFO_FD_VISITED(pinfo)) {
+        ti = proto_tree_add_boolean(st, hf_smtplab_complete, tvb, 0, 0, sm_conv_complete(f->conv));
+        proto_item_set_generated(ti);
+    }
+
+    d.tree = st;
+    d.pinfo = pinfo;
+    d.tvb = tvb;
+    for (n = f->notes; n; n = n->next)
+        smtplab_add_note(n->kind, n->text, &d);
+    if (PINFO_FD_VISITED(pinfo))
+        sm_final_notes(f, pinfo->pool, smtplab_add_note, &d);
+    return tvb_captured_length(tvb);
+}
+
+void
+proto_register_smtplab(void)
+{
+    static hf_register_info hf[] = {
+        { &hf_smtplab_stage,
+          { "Stage", "smtplab.stage", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The session stage this frame belongs to", HFILL } },
+        { &hf_smtplab_role,
+          { "Role", "smtplab.role", FT_STRING, BASE_NONE, NULL, 0x0,
+            "This frame's part in the stage", HFILL } },
+        { &hf_smtplab_activity,
+          { "Lab activity", "smtplab.activity", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "The lab activity (3 to 8) that studies this frame", HFILL } },
+        { &hf_smtplab_response_in,
+          { "Reply in", "smtplab.response_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_RESPONSE), 0x0,
+            "The frame with the server's final reply to this command", HFILL } },
+        { &hf_smtplab_request_in,
+          { "Command in", "smtplab.request_in", FT_FRAMENUM, BASE_NONE, FRAMENUM_TYPE(FT_FRAMENUM_REQUEST), 0x0,
+            "The frame that completed the command this reply answers", HFILL } },
+        { &hf_smtplab_time,
+          { "Reply time", "smtplab.time", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
+            "Time since the command line was completed", HFILL } },
+        { &hf_smtplab_progress,
+          { "Lab stages so far", "smtplab.progress", FT_STRING, BASE_NONE, NULL, 0x0,
+            "The lab stages seen so far in this connection, in lab order", HFILL } },
+        { &hf_smtplab_complete,
+          { "Lab session complete", "smtplab.complete", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
+            "The connection went through every lab stage, handshake to teardown (needs two passes)", HFILL } },
+    };
+
+    static gint *ett[] = {
+        &ett_smtplab,
+    };
+
+    static ei_register_info ei[] = {
+        { &ei_smtplab[SM_MARK_HANDSHAKE],
+          { "smtplab.stage.handshake", PI_SEQUENCE, PI_CHAT, "Activity 3: TCP three-way handshake", EXPFILL } },
+        { &ei_smtplab[SM_MARK_BANNER],
+          { "smtplab.stage.banner", PI_SEQUENCE, PI_CHAT, "Activity 4: service ready (220 banner)", EXPFILL } },
+        { &ei_smtplab[SM_MARK_HELO],
+          { "smtplab.stage.helo", PI_SEQUENCE, PI_CHAT, "Activity 5: HELO/EHLO", EXPFILL } },
+        { &ei_smtplab[SM_MARK_HELO_REPLY],
+          { "smtplab.stage.helo_reply", PI_SEQUENCE, PI_CHAT, "Activity 6: reply to HELO/EHLO", EXPFILL } },
+        { &ei_smtplab[SM_MARK_QUIT],
+          { "smtplab.stage.quit", PI_SEQUENCE, PI_CHAT, "Activity 7: QUIT", EXPFILL } },
+        { &ei_smtplab[SM_MARK_QUIT_REPLY],
+          { "smtplab.stage.quit_reply", PI_SEQUENCE, PI_CHAT, "Activity 8: 221 closing reply", EXPFILL } },
+        { &ei_smtplab[SM_DIAG_PORT_BLOCKED],
+          { "smtplab.diag.port_blocked", PI_SEQUENCE, PI_WARN,
+            "The SMTP port did not accept the connection: try port 587", EXPFILL } },
+        { &ei_smtplab[SM_DIAG_CR_NUL],
+          { "smtplab.diag.cr_nul", PI_PROTOCOL, PI_WARN,
+            "Line ended with CR NUL: SMTP servers wait for CR LF", EXPFILL } },
+        { &ei_smtplab[SM_DIAG_EDITING],
+          { "smtplab.diag.editing", PI_PROTOCOL, PI_WARN,
+            "Erase keystrokes sent: the server receives the raw bytes", EXPFILL } },
+        { &ei_smtplab[SM_DIAG_TELNET_NEGOTIATION],
+          { "smtplab.diag.telnet_negotiation", PI_PROTOCOL, PI_WARN,
+            "Telnet negotiation sent to an SMTP server", EXPFILL } },
+        { &ei_smtplab[SM_DIAG_HELO_NO_DOMAIN],
+          { "smtplab.diag.helo_no_domain", PI_PROTOCOL, PI_WARN,
+            "HELO/EHLO without the domain RFC 5321 requires", EXPFILL } },
+        { &ei_smtplab[SM_DIAG_STARTTLS_REQUIRED],
+          { "smtplab.diag.starttls_required", PI_SECURITY, PI_NOTE,
+            "The server demands STARTTLS first", EXPFILL } },
+        { &ei_smtplab[SM_DIAG_ERROR_REPLY],
+          { "smtplab.diag.error_reply", PI_RESPONSE_CODE, PI_WARN,
+            "Negative reply (4xx transient, 5xx permanent)", EXPFILL } },
+        { &ei_smtplab[SM_DIAG_NO_REPLY],
+          { "smtplab.diag.no_reply", PI_SEQUENCE, PI_WARN,
+            "No reply to this command in the capture", EXPFILL } },
+        { &ei_smtplab[SM_DIAG_NO_QUIT],
+          { "smtplab.diag.no_quit", PI_SEQUENCE, PI_NOTE,
+            "Connection closed without QUIT and 221", EXPFILL } },
+    };
+
+    expert_module_t *expert_smtplab;
+
+    proto_smtplab = proto_register_protocol("SMTP Lab", "SMTP Lab", "smtplab");
+    proto_register_field_array(proto_smtplab, hf, array_length(hf));
+    proto_register_subtree_array(ett, array_length(ett));
+    expert_smtplab = expert_register_protocol(proto_smtplab);
+    expert_register_field_array(expert_smtplab, ei, array_length(ei));
+
+    smtplab_handle = register_dissector("smtplab", dissect_smtplab, proto_smtplab);
+    register_postdissector(smtplab_handle);
+}
+
+void
+proto_reg_handoff_smtplab(void)
+{
+    proto_icmp = proto_get_id_by_filter_name("icmp");
+    proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
+}

@@ -1,0 +1,148 @@
+/* smtp_parse.c
+ * Reading SMTP commands and replies from one line.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "smtp_parse.h"
+
+#include <string.h>
+
+static const struct {
+    const char *name;
+    sp_command_t cmd;
+} sp_commands[] = {
+    { "HELO", SP_CMD_HELO },
+    { "EHLO", SP_CMD_EHLO },
+    { "MAIL", SP_CMD_MAIL },
+    { "RCPT", SP_CMD_RCPT },
+    { "DATA", SP_CMD_DATA },
+    { "RSET", SP_CMD_RSET },
+    { "NOOP", SP_CMD_NOOP },
+    { "VRFY", SP_CMD_VRFY },
+    { "QUIT", SP_CMD_QUIT },
+    { "STARTTLS", SP_CMD_STARTTLS },
+    { "AUTH", SP_CMD_AUTH },
+    { "BDAT", SP_CMD_BDAT },
+};
+
+sp_command_t
+sp_parse_command(const guint8 *line, size_t len, size_t *param)
+{
+    size_t w = 0, p;
+    guint i;
+
+    while (w < len && line[w] != ' ')
+        w++;
+    p = w;
+    while (p < len && line[p] == ' ')
+        p++;
+    if (param)
+        *param = p;
+    for (i = 0; i < G_N_ELEMENTS(sp_commands); i++) {
+        if (strlen(sp_commands[i].name) == w &&
+            g_ascii_strncasecmp((const char *)line, sp_commands[i].name, w) == 0)
+            return sp_commands[i].cmd;
+    }
+    return SP_CMD_UNKNOWN;
+}
+
+sp_command_t
+sp_guess_command(const guint8 *prefix, size_t len)
+{
+    sp_command_t found = SP_CMD_UNKNOWN;
+    guint i, n = 0;
+
+    if (len == 0)
+        return SP_CMD_UNKNOWN;
+    /* A whole first word decides by itself. */
+    if (memchr(prefix, ' ', len))
+        return sp_parse_command(prefix, len, NULL);
+    for (i = 0; i < G_N_ELEMENTS(sp_commands); i++) {
+        size_t nl = strlen(sp_commands[i].name);
+        if (len <= nl && g_ascii_strncasecmp((const char *)prefix, sp_commands[i].name, len) == 0) {
+            found = sp_commands[i].cmd;
+            n++;
+        }
+    }
+    return n == 1 ? found : SP_CMD_UNKNOWN;
+}
+
+const char *
+sp_command_name(sp_command_t cmd)
+{
+    guint i;
+
+    for (i = 0; i < G_N_ELEMENTS(sp_commands); i++) {
+        if (sp_commands[i].cmd == cmd)
+            return sp_commands[i].name;
+    }
+    return "unknown";
+}
+
+/* Reads up to three digits at *p; FALSE when there are none. */
+static gboolean
+sp_number(const guint8 *line, size_t len, size_t *p, guint16 *out)
+{
+    size_t start = *p;
+    guint v = 0;
+
+    while (*p < len && *p - start < 3 && g_ascii_isdigit(line[*p]))
+        v = v * 10 + (guint)(line[(*p)++] - '0');
+    *out = (guint16)v;
+    return *p > start;
+}
+
+gboolean
+sp_parse_reply(const guint8 *line, size_t len, sp_reply_t *out)
+{
+    size_t p;
+
+    memset(out, 0, sizeof *out);
+    if (len < 3 || line[0] < '2' || line[0] > '5' || !g_ascii_isdigit(line[1]) || !g_ascii_isdigit(line[2]))
+        return FALSE;
+    if (len > 3 && line[3] != ' ' && line[3] != '-')
+        return FALSE;
+    out->code = (guint16)((line[0] - '0') * 100 + (line[1] - '0') * 10 + (line[2] - '0'));
+    out->last = len == 3 || line[3] == ' ';
+    p = len > 3 ? 4 : 3;
+    out->text = p;
+
+    /* An enhanced status code: class.subject.detail, class matching the reply. */
+    if (p + 5 <= len && (line[p] == '2' || line[p] == '4' || line[p] == '5') && line[p + 1] == '.') {
+        size_t q = p + 2;
+        guint16 subject, detail;
+        if (sp_number(line, len, &q, &subject) && q < len && line[q] == '.') {
+            q++;
+            if (sp_number(line, len, &q, &detail) && (q == len || line[q] == ' ')) {
+                out->has_enhanced = TRUE;
+                out->enh_class = (guint8)(line[p] - '0');
+                out->enh_subject = subject;
+                out->enh_detail = detail;
+                while (q < len && line[q] == ' ')
+                    q++;
+                out->text = q;
+            }
+        }
+    }
+    return TRUE;
+}
+
+gboolean
+sp_parse_bdat(const guint8 *param, size_t len, guint64 *size, gboolean *last)
+{
+    size_t p = 0;
+    guint64 v = 0;
+
+    if (len == 0 || !g_ascii_isdigit(param[0]))
+        return FALSE;
+    while (p < len && g_ascii_isdigit(param[p])) {
+        if (v > G_MAXUINT64 / 10 - 10)
+            return FALSE;
+        v = v * 10 + (guint64)(param[p++] - '0');
+    }
+    while (p < len && param[p] == ' ')
+        p++;
+    *size = v;
+    *last = (len - p >= 4 && g_ascii_strncasecmp((const char *)param + p, "LAST", 4) == 0);
+    return TRUE;
+}

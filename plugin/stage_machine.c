@@ -1,0 +1,690 @@
+/* stage_machine.c
+ * The SMTP Lab stage machine: stages, command-reply matching, markers and
+ * diagnoses for the frames of one TCP connection.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include "stage_machine.h"
+
+#include <string.h>
+
+#include "escape.h"
+
+typedef enum {
+    SM_MODE_COMMANDS = 0,
+    SM_MODE_MESSAGE,  /* after 354: message lines up to the lone "." */
+    SM_MODE_BDAT,     /* inside a BDAT chunk */
+    SM_MODE_TLS       /* after STARTTLS and its 220 */
+} sm_mode_t;
+
+/* Direction indexes. */
+#define SM_CLIENT 0
+#define SM_SERVER 1
+
+/* Commands quoted in messages are cut to this many bytes. */
+#define SM_QUOTE_MAX 60
+
+struct sm_conv {
+    wmem_allocator_t *scope;
+    guint16 server_port;
+    gboolean base_known[2];
+    guint32 base[2];              /* sequence number before the first byte */
+    wmem_tree_t *sent[2];         /* frames that carried data, SYN or FIN, by relative end */
+    sm_frame_t *last_sent[2];
+    sm_line_t *open[2];           /* the line being typed, NULL between lines */
+    sm_frame_t *syn;
+    sm_frame_t *synack;
+    guint32 syn_count;
+    nstime_t syn_ts;
+    gboolean handshake_done;
+    gboolean refused;
+    gboolean closed;
+    gboolean quit_sent;
+    gboolean quit_replied;
+    gboolean banner_done;
+    gboolean auth_continues;      /* a 334 asked for an AUTH response line */
+    guint8 mode;                  /* sm_mode_t */
+    guint64 bdat_left;
+    sm_exchange_t *queue_head;    /* commands waiting for their reply, oldest first */
+    sm_exchange_t *queue_tail;
+    sm_exchange_t *in_reply;      /* the exchange whose multi-line reply goes on */
+    guint8 progress;
+    guint8 last_stage;
+};
+
+static const char *const sm_stage_names[SM_ST_COUNT] = {
+    [SM_ST_NONE] = "",
+    [SM_ST_HANDSHAKE] = "handshake",
+    [SM_ST_BANNER] = "banner",
+    [SM_ST_HELO] = "helo",
+    [SM_ST_HELO_REPLY] = "helo-reply",
+    [SM_ST_QUIT] = "quit",
+    [SM_ST_QUIT_REPLY] = "quit-reply",
+    [SM_ST_TEARDOWN] = "teardown",
+    [SM_ST_MAIL] = "mail",
+    [SM_ST_MAIL_REPLY] = "mail-reply",
+    [SM_ST_RCPT] = "rcpt",
+    [SM_ST_RCPT_REPLY] = "rcpt-reply",
+    [SM_ST_DATA] = "data",
+    [SM_ST_DATA_REPLY] = "data-reply",
+    [SM_ST_MESSAGE] = "message",
+    [SM_ST_MESSAGE_REPLY] = "message-reply",
+    [SM_ST_RSET] = "rset",
+    [SM_ST_RSET_REPLY] = "rset-reply",
+    [SM_ST_NOOP] = "noop",
+    [SM_ST_NOOP_REPLY] = "noop-reply",
+    [SM_ST_VRFY] = "vrfy",
+    [SM_ST_VRFY_REPLY] = "vrfy-reply",
+    [SM_ST_STARTTLS] = "starttls",
+    [SM_ST_STARTTLS_REPLY] = "starttls-reply",
+    [SM_ST_AUTH] = "auth",
+    [SM_ST_AUTH_REPLY] = "auth-reply",
+    [SM_ST_BDAT] = "bdat",
+    [SM_ST_BDAT_REPLY] = "bdat-reply",
+    [SM_ST_UNKNOWN] = "unknown",
+    [SM_ST_UNKNOWN_REPLY] = "unknown-reply",
+    [SM_ST_TLS] = "tls",
+};
+
+const char *
+sm_stage_name(sm_stage_t stage)
+{
+    return stage < SM_ST_COUNT ? sm_stage_names[stage] : "";
+}
+
+const char *
+sm_role_name(sm_role_t role)
+{
+    switch (role) {
+    case SM_ROLE_SYN:       return "syn";
+    case SM_ROLE_SYN_ACK:   return "syn-ack";
+    case SM_ROLE_ACK:       return "ack";
+    case SM_ROLE_KEYSTROKE: return "keystroke";
+    case SM_ROLE_LINE:      return "line";
+    case SM_ROLE_REPLY:     return "reply";
+    case SM_ROLE_FIN:       return "fin";
+    case SM_ROLE_RST:       return "rst";
+    case SM_ROLE_DATA:      return "data";
+    default:                return "";
+    }
+}
+
+guint
+sm_stage_activity(sm_stage_t stage)
+{
+    switch (stage) {
+    case SM_ST_HANDSHAKE:  return 3;
+    case SM_ST_BANNER:     return 4;
+    case SM_ST_HELO:       return 5;
+    case SM_ST_HELO_REPLY: return 6;
+    case SM_ST_QUIT:       return 7;
+    case SM_ST_QUIT_REPLY: return 8;
+    case SM_ST_TEARDOWN:   return 8;
+    default:               return 0;
+    }
+}
+
+char *
+sm_progress_string(wmem_allocator_t *scope, guint8 progress)
+{
+    wmem_strbuf_t *sb = wmem_strbuf_new(scope, "");
+    guint i;
+
+    for (i = 0; i < SM_LAB_STAGES; i++) {
+        if (progress & (1u << i)) {
+            if (wmem_strbuf_get_len(sb))
+                wmem_strbuf_append_c(sb, ' ');
+            wmem_strbuf_append(sb, sm_stage_name((sm_stage_t)(SM_ST_HANDSHAKE + i)));
+        }
+    }
+    return wmem_strbuf_finalize(sb);
+}
+
+static void
+sm_seen(sm_conv_t *c, sm_stage_t lab_stage)
+{
+    c->progress |= (guint8)(1u << (lab_stage - SM_ST_HANDSHAKE));
+}
+
+gboolean
+sm_conv_complete(const sm_conv_t *conv)
+{
+    return (conv->progress & SM_PROGRESS_ALL) == SM_PROGRESS_ALL;
+}
+
+sm_conv_t *
+sm_conv_new(wmem_allocator_t *scope, guint16 server_port)
+{
+    sm_conv_t *c = wmem_new0(scope, sm_conv_t);
+
+    c->scope = scope;
+    c->server_port = server_port;
+    c->sent[0] = wmem_tree_new(scope);
+    c->sent[1] = wmem_tree_new(scope);
+    return c;
+}
+
+static void
+sm_note(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind, char *text)
+{
+    sm_note_t *n = wmem_new0(c->scope, sm_note_t);
+    sm_note_t **tail = &f->notes;
+
+    n->kind = kind;
+    n->text = text;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = n;
+}
+
+static void
+sm_link(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, gboolean request)
+{
+    sm_link_t **tail = &f->links;
+    sm_link_t *l;
+
+    for (l = f->links; l; l = l->next) {
+        if (l->ex == ex && l->request == request)
+            return;
+    }
+    l = wmem_new0(c->scope, sm_link_t);
+    l->ex = ex;
+    l->request = request;
+    while (*tail)
+        tail = &(*tail)->next;
+    *tail = l;
+}
+
+/* A quotation of a line for messages, escaped and cut short. */
+static char *
+sm_quote(wmem_allocator_t *scope, const guint8 *text, size_t len)
+{
+    char *q = esc_bytes(scope, text, MIN(len, SM_QUOTE_MAX));
+
+    return len > SM_QUOTE_MAX ? wmem_strdup_printf(scope, "%s...", q) : q;
+}
+
+static sm_stage_t
+sm_command_stage(sp_command_t cmd)
+{
+    switch (cmd) {
+    case SP_CMD_HELO:
+    case SP_CMD_EHLO:     return SM_ST_HELO;
+    case SP_CMD_MAIL:     return SM_ST_MAIL;
+    case SP_CMD_RCPT:     return SM_ST_RCPT;
+    case SP_CMD_DATA:     return SM_ST_DATA;
+    case SP_CMD_RSET:     return SM_ST_RSET;
+    case SP_CMD_NOOP:     return SM_ST_NOOP;
+    case SP_CMD_VRFY:     return SM_ST_VRFY;
+    case SP_CMD_QUIT:     return SM_ST_QUIT;
+    case SP_CMD_STARTTLS: return SM_ST_STARTTLS;
+    case SP_CMD_AUTH:     return SM_ST_AUTH;
+    case SP_CMD_BDAT:     return SM_ST_BDAT;
+    default:              return SM_ST_UNKNOWN;
+    }
+}
+
+/* The stage of the reply to an exchange of this stage. */
+static sm_stage_t
+sm_reply_stage(sm_stage_t cmd_stage)
+{
+    switch (cmd_stage) {
+    case SM_ST_BANNER:
+        return SM_ST_BANNER;
+    case SM_ST_HELO: case SM_ST_QUIT: case SM_ST_MAIL: case SM_ST_RCPT: case SM_ST_DATA:
+    case SM_ST_MESSAGE: case SM_ST_RSET: case SM_ST_NOOP: case SM_ST_VRFY: case SM_ST_STARTTLS:
+    case SM_ST_AUTH: case SM_ST_BDAT: case SM_ST_UNKNOWN:
+        return (sm_stage_t)(cmd_stage + 1);
+    default:
+        return SM_ST_UNKNOWN_REPLY;
+    }
+}
+
+static sm_exchange_t *
+sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, char *text, gboolean cr_nul)
+{
+    sm_exchange_t *ex = wmem_new0(c->scope, sm_exchange_t);
+
+    ex->stage = stage;
+    ex->cmd_frame = f->num;
+    ex->cmd_ts = pkt->ts;
+    ex->cmd_text = text;
+    ex->cr_nul = cr_nul;
+    if (c->queue_tail)
+        c->queue_tail->next = ex;
+    else
+        c->queue_head = ex;
+    c->queue_tail = ex;
+    sm_link(c, f, ex, TRUE);
+    return ex;
+}
+
+static sm_exchange_t *
+sm_pop(sm_conv_t *c)
+{
+    sm_exchange_t *ex = c->queue_head;
+
+    if (ex) {
+        c->queue_head = ex->next;
+        if (!c->queue_head)
+            c->queue_tail = NULL;
+        ex->next = NULL;
+    }
+    return ex;
+}
+
+/* The first close of the connection (FIN or RST). */
+static void
+sm_closing(sm_conv_t *c, sm_frame_t *f, gboolean from_client)
+{
+    if (c->closed)
+        return;
+    c->closed = TRUE;
+    sm_seen(c, SM_ST_TEARDOWN);
+    /* After STARTTLS the commands are encrypted: QUIT cannot be seen. */
+    if (c->handshake_done && c->mode != SM_MODE_TLS && !(c->quit_sent && c->quit_replied))
+        sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup_printf(c->scope,
+            "The %s closed the connection without %s: a session ends with QUIT and the server's 221 reply",
+            from_client ? "client" : "server",
+            c->quit_sent ? "the server's 221 reply to QUIT" : "QUIT"));
+}
+
+/* The diagnoses a client line earns whatever it is. */
+static void
+sm_typing_notes(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
+{
+    if (l->cr_nul)
+        sm_note(c, f, SM_DIAG_CR_NUL, wmem_strdup(c->scope,
+            "Line ended with CR NUL (telnet character mode): SMTP servers wait for CR LF, so this line gets no reply. "
+            "In telnet press Ctrl+] and type \"toggle crlf\", or use line mode"));
+    if (l->backspaces)
+        sm_note(c, f, SM_DIAG_EDITING, wmem_strdup_printf(c->scope,
+            "%u erase keystroke%s sent: the server receives \"%s\", not \"%s\". Type the line again without corrections",
+            l->backspaces, l->backspaces == 1 ? "" : "s",
+            sm_quote(c->scope, l->raw, l->raw_len), sm_quote(c->scope, l->edited, l->edited_len)));
+}
+
+/* A command line (or the command after a BDAT chunk): its stage. */
+static sm_stage_t
+sm_command_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_line_in_t *l,
+                const guint8 *text, size_t len)
+{
+    size_t param;
+    sp_command_t cmd = sp_parse_command(text, len, &param);
+    sm_stage_t stage = sm_command_stage(cmd);
+    char *quote = sm_quote(c->scope, text, len);
+
+    sm_push(c, f, pkt, stage, quote, l->cr_nul);
+    switch (cmd) {
+    case SP_CMD_HELO:
+    case SP_CMD_EHLO:
+        sm_seen(c, SM_ST_HELO);
+        sm_note(c, f, SM_MARK_HELO, wmem_strdup_printf(c->scope,
+            "Activity 5: the client greets the server with \"%s\" (%u segment%s)",
+            quote, l->segments, l->segments == 1 ? "" : "s"));
+        if (param >= len)
+            sm_note(c, f, SM_DIAG_HELO_NO_DOMAIN, wmem_strdup_printf(c->scope,
+                "%s without a domain: RFC 5321 requires the client's name, as in \"%s lab.example\"; "
+                "servers may answer 501", sp_command_name(cmd), sp_command_name(cmd)));
+        break;
+    case SP_CMD_QUIT:
+        c->quit_sent = TRUE;
+        sm_seen(c, SM_ST_QUIT);
+        sm_note(c, f, SM_MARK_QUIT, wmem_strdup_printf(c->scope,
+            "Activity 7: the client ends the session with \"%s\" (%u segment%s)",
+            quote, l->segments, l->segments == 1 ? "" : "s"));
+        break;
+    case SP_CMD_BDAT: {
+        guint64 size;
+        gboolean last;
+        if (sp_parse_bdat(text + param, len - param, &size, &last) && size > 0) {
+            c->mode = SM_MODE_BDAT;
+            c->bdat_left = size;
+        }
+        break;
+    }
+    default:
+        break;
+    }
+    return stage;
+}
+
+static sm_stage_t
+sm_client_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_line_in_t *l)
+{
+    if (c->mode == SM_MODE_BDAT) {
+        size_t skip;
+        if (c->bdat_left >= l->total_len) {
+            c->bdat_left -= l->total_len;
+            if (c->bdat_left == 0)
+                c->mode = SM_MODE_COMMANDS;
+            return SM_ST_BDAT;
+        }
+        /* The chunk ends inside this line: what follows is a command. */
+        skip = (size_t)c->bdat_left;
+        c->bdat_left = 0;
+        c->mode = SM_MODE_COMMANDS;
+        if (skip >= l->raw_len)
+            return SM_ST_BDAT;
+        return sm_command_line(c, f, pkt, l, l->raw + skip, l->raw_len - skip);
+    }
+
+    sm_typing_notes(c, f, l);
+
+    if (c->mode == SM_MODE_MESSAGE) {
+        if (l->edited_len == 1 && l->edited[0] == '.') {
+            sm_push(c, f, pkt, SM_ST_MESSAGE, wmem_strdup(c->scope, "."), l->cr_nul);
+            c->mode = SM_MODE_COMMANDS;
+        }
+        return SM_ST_MESSAGE;
+    }
+    if (c->auth_continues) {
+        c->auth_continues = FALSE;
+        sm_push(c, f, pkt, SM_ST_AUTH, wmem_strdup(c->scope, "(AUTH response)"), l->cr_nul);
+        return SM_ST_AUTH;
+    }
+    return sm_command_line(c, f, pkt, l, l->edited, l->edited_len);
+}
+
+/* Diagnoses and session changes that a final reply line brings. */
+static void
+sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t *r, const sm_line_in_t *l)
+{
+    char *enh = r->has_enhanced
+        ? wmem_strdup_printf(c->scope, " (%u.%u.%u)", r->enh_class, r->enh_subject, r->enh_detail)
+        : wmem_strdup(c->scope, "");
+    char *text = sm_quote(c->scope, l->raw + MIN(r->text, l->raw_len), l->raw_len - MIN(r->text, l->raw_len));
+    char *what = ex->cmd_text ? wmem_strdup_printf(c->scope, "\"%s\"", ex->cmd_text)
+                              : wmem_strdup(c->scope, ex->stage == SM_ST_BANNER ? "the connection" : "no command");
+
+    ex->reply_frame = f->num;
+    ex->code = r->code;
+
+    switch (ex->stage) {
+    case SM_ST_BANNER:
+        c->banner_done = TRUE;
+        sm_seen(c, SM_ST_BANNER);
+        sm_note(c, f, SM_MARK_BANNER, wmem_strdup_printf(c->scope,
+            "Activity 4: the server's %u greeting (banner)%s", r->code,
+            r->code == 220 ? ": service ready, the client may send HELO or EHLO" : ""));
+        break;
+    case SM_ST_HELO:
+        sm_seen(c, SM_ST_HELO_REPLY);
+        sm_note(c, f, SM_MARK_HELO_REPLY, wmem_strdup_printf(c->scope,
+            "Activity 6: the server answers %s with %u%s", what, r->code, r->code / 100 == 2 ? " (accepted)" : ""));
+        break;
+    case SM_ST_QUIT:
+        sm_seen(c, SM_ST_QUIT_REPLY);
+        if (r->code == 221)
+            c->quit_replied = TRUE;
+        sm_note(c, f, SM_MARK_QUIT_REPLY, wmem_strdup_printf(c->scope,
+            "Activity 8: the server answers QUIT with %u%s", r->code,
+            r->code == 221 ? " (closing): the connection closes next" : ""));
+        break;
+    case SM_ST_DATA:
+        if (r->code == 354)
+            c->mode = SM_MODE_MESSAGE;
+        break;
+    case SM_ST_STARTTLS:
+        if (r->code == 220)
+            c->mode = SM_MODE_TLS;
+        break;
+    case SM_ST_AUTH:
+        if (r->code == 334)
+            c->auth_continues = TRUE;
+        break;
+    default:
+        break;
+    }
+
+    if (r->code >= 400) {
+        gboolean starttls = r->code == 530 &&
+            ((r->has_enhanced && r->enh_subject == 7 && r->enh_detail == 0) ||
+             g_strstr_len(text, -1, "STARTTLS") || g_strstr_len(text, -1, "starttls"));
+        if (starttls)
+            sm_note(c, f, SM_DIAG_STARTTLS_REQUIRED, wmem_strdup_printf(c->scope,
+                "The server demands STARTTLS before %s (%u%s \"%s\"): send STARTTLS, then EHLO again over TLS, "
+                "for example with openssl s_client -starttls smtp", what, r->code, enh, text));
+        else
+            sm_note(c, f, SM_DIAG_ERROR_REPLY, wmem_strdup_printf(c->scope,
+                "%s negative reply %u%s to %s: \"%s\"%s", r->code < 500 ? "Transient" : "Permanent",
+                r->code, enh, what, text,
+                r->code < 500 ? ": the server may accept it later" : ": correct the command before sending it again"));
+    }
+}
+
+static sm_stage_t
+sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
+{
+    sp_reply_t r;
+    gboolean ok = sp_parse_reply(l->raw, l->raw_len, &r);
+    sm_exchange_t *ex = c->in_reply;
+
+    if (!ex) {
+        if (!c->banner_done) {
+            ex = wmem_new0(c->scope, sm_exchange_t);
+            ex->stage = SM_ST_BANNER;
+        } else if (!(ex = sm_pop(c))) {
+            /* A reply that answers no command (421 on a timeout, say). */
+            ex = wmem_new0(c->scope, sm_exchange_t);
+            ex->stage = SM_ST_UNKNOWN;
+        }
+        c->in_reply = ex;
+    }
+    if (ex->cmd_frame)
+        sm_link(c, f, ex, FALSE);
+    if (!ok || r.last) {
+        c->in_reply = NULL;
+        if (!ok) {
+            memset(&r, 0, sizeof r);
+            ex->reply_frame = f->num;
+        } else {
+            sm_final_reply(c, f, ex, &r, l);
+        }
+    }
+    return sm_reply_stage(ex->stage);
+}
+
+/* The stage a line being typed is heading for. */
+static sm_stage_t
+sm_guess(sm_conv_t *c, int dir, const sm_packet_t *pkt)
+{
+    if (dir == SM_SERVER) {
+        sm_exchange_t *ex = c->in_reply ? c->in_reply : c->queue_head;
+        if (!c->in_reply && !c->banner_done)
+            return SM_ST_BANNER;
+        return ex ? sm_reply_stage(ex->stage) : SM_ST_UNKNOWN_REPLY;
+    }
+    switch (c->mode) {
+    case SM_MODE_MESSAGE: return SM_ST_MESSAGE;
+    case SM_MODE_BDAT:    return SM_ST_BDAT;
+    default: break;
+    }
+    if (c->auth_continues)
+        return SM_ST_AUTH;
+    return sm_command_stage(sp_guess_command(pkt->open_prefix, pkt->open_prefix_len));
+}
+
+static guint32
+sm_rel(const sm_conv_t *c, int dir, guint32 seq)
+{
+    return seq - c->base[dir];
+}
+
+static void
+sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
+{
+    guint32 i;
+    sm_stage_t first = SM_ST_NONE;
+
+    if (c->mode == SM_MODE_TLS) {
+        f->role = SM_ROLE_DATA;
+        f->stage = SM_ST_TLS;
+        return;
+    }
+    if (!pkt->lines_known) {
+        /* Bytes the keystroke layer did not read: a copy of earlier data. */
+        f->role = SM_ROLE_DATA;
+        f->follows = (sm_frame_t *)wmem_tree_lookup32_le(c->sent[dir], sm_rel(c, dir, pkt->seq + pkt->payload_len));
+        if (!f->follows)
+            f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
+        return;
+    }
+
+    if (dir == SM_CLIENT && pkt->telnet_commands)
+        sm_note(c, f, SM_DIAG_TELNET_NEGOTIATION, wmem_strdup_printf(c->scope,
+            "Telnet command%s %s sent to an SMTP server, which does not speak telnet: the bytes become part of "
+            "the next line. Use telnet in line mode (its default on port 25) or nc",
+            pkt->telnet_commands == 1 ? "" : "s", pkt->first_telnet ? pkt->first_telnet : ""));
+
+    for (i = 0; i < pkt->nlines; i++) {
+        sm_line_t *ln = (i == 0 && pkt->continues_line && c->open[dir]) ? c->open[dir] : wmem_new0(c->scope, sm_line_t);
+        sm_stage_t st = dir == SM_CLIENT ? sm_client_line(c, f, pkt, &pkt->lines[i])
+                                         : sm_server_line(c, f, &pkt->lines[i]);
+        ln->stage = st;
+        if (i == 0)
+            first = st;
+    }
+    if (pkt->nlines)
+        c->open[dir] = NULL;
+
+    if (pkt->nlines) {
+        f->stage = (guint8)first;
+        f->role = dir == SM_CLIENT ? SM_ROLE_LINE : SM_ROLE_REPLY;
+    } else {
+        f->role = dir == SM_CLIENT ? SM_ROLE_KEYSTROKE : SM_ROLE_DATA;
+    }
+    if (pkt->leaves_line) {
+        if (!(pkt->nlines == 0 && pkt->continues_line && c->open[dir]))
+            c->open[dir] = wmem_new0(c->scope, sm_line_t);
+        if (!pkt->nlines) {
+            f->line = c->open[dir];
+            f->guess = (guint8)sm_guess(c, dir, pkt);
+        }
+    }
+    if (!pkt->nlines && !pkt->leaves_line)
+        f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
+}
+
+sm_frame_t *
+sm_process(sm_conv_t *c, const sm_packet_t *pkt)
+{
+    sm_frame_t *f = wmem_new0(c->scope, sm_frame_t);
+    int dir = pkt->from_client ? SM_CLIENT : SM_SERVER;
+    int other = 1 - dir;
+    gboolean syn = (pkt->flags & SM_TH_SYN) != 0;
+    gboolean ack = (pkt->flags & SM_TH_ACK) != 0;
+
+    f->num = pkt->num;
+    f->conv = c;
+
+    if (syn || !c->base_known[dir]) {
+        c->base[dir] = syn ? pkt->seq : pkt->seq - 1;
+        c->base_known[dir] = TRUE;
+    }
+
+    if (pkt->flags & SM_TH_RST) {
+        f->role = SM_ROLE_RST;
+        f->stage = SM_ST_TEARDOWN;
+        if (c->syn && !c->synack && !c->refused && !pkt->from_client) {
+            c->refused = TRUE;
+            c->closed = TRUE;
+            sm_seen(c, SM_ST_TEARDOWN);
+            sm_note(c, f, SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(c->scope,
+                "Connection refused: the server answered the SYN to port %u (frame %u) with RST. Nothing accepts "
+                "connections on that port, or a firewall rejects them; port 25 is often blocked by ISPs: "
+                "try port 587", c->server_port, c->syn->num));
+        } else {
+            sm_closing(c, f, pkt->from_client);
+        }
+    } else if (syn && !ack) {
+        f->role = SM_ROLE_SYN;
+        f->stage = SM_ST_HANDSHAKE;
+        if (c->syn && !c->synack) {
+            nstime_t d;
+            if (++c->syn_count == 2) {
+                nstime_delta(&d, &pkt->ts, &c->syn_ts);
+                sm_note(c, f, SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(c->scope,
+                    "No answer to the SYN to port %u: sent again %.1f s after frame %u. A firewall drops it; "
+                    "port 25 is often blocked by ISPs: try port 587",
+                    c->server_port, nstime_to_sec(&d), c->syn->num));
+            }
+        } else if (!c->syn) {
+            c->syn = f;
+            c->syn_count = 1;
+            c->syn_ts = pkt->ts;
+        }
+        wmem_tree_insert32(c->sent[dir], 1, f);
+    } else if (syn) {
+        f->role = SM_ROLE_SYN_ACK;
+        f->stage = SM_ST_HANDSHAKE;
+        if (!c->synack)
+            c->synack = f;
+        wmem_tree_insert32(c->sent[dir], 1, f);
+    } else {
+        if (pkt->from_client && ack && c->synack && !c->handshake_done && c->base_known[SM_SERVER] &&
+            sm_rel(c, SM_SERVER, pkt->ack) >= 1) {
+            c->handshake_done = TRUE;
+            sm_seen(c, SM_ST_HANDSHAKE);
+            sm_note(c, f, SM_MARK_HANDSHAKE, wmem_strdup_printf(c->scope,
+                "Activity 3: TCP three-way handshake complete: SYN (frame %u), SYN/ACK (frame %u), ACK (frame %u)",
+                c->syn ? c->syn->num : 0, c->synack->num, f->num));
+        }
+        if (pkt->payload_len > 0) {
+            sm_payload(c, f, pkt, dir);
+            wmem_tree_insert32(c->sent[dir], sm_rel(c, dir, pkt->seq) + pkt->payload_len +
+                               ((pkt->flags & SM_TH_FIN) ? 1 : 0), f);
+            if (pkt->flags & SM_TH_FIN)
+                sm_closing(c, f, pkt->from_client);
+        } else if (pkt->flags & SM_TH_FIN) {
+            f->role = SM_ROLE_FIN;
+            f->stage = SM_ST_TEARDOWN;
+            wmem_tree_insert32(c->sent[dir], sm_rel(c, dir, pkt->seq) + 1, f);
+            sm_closing(c, f, pkt->from_client);
+        } else {
+            f->role = SM_ROLE_ACK;
+            if (ack && c->base_known[other])
+                f->follows = (sm_frame_t *)wmem_tree_lookup32_le(c->sent[other], sm_rel(c, other, pkt->ack));
+            if (!f->follows)
+                f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
+        }
+    }
+    if (pkt->payload_len > 0 || (pkt->flags & (SM_TH_SYN | SM_TH_FIN)))
+        c->last_sent[dir] = f;
+
+    f->progress = c->progress;
+    c->last_stage = (guint8)sm_frame_stage(f);
+    return f;
+}
+
+sm_stage_t
+sm_frame_stage(const sm_frame_t *f)
+{
+    guint depth;
+
+    for (depth = 0; f && depth < 8; depth++) {
+        if (f->stage)
+            return (sm_stage_t)f->stage;
+        if (f->line)
+            return (sm_stage_t)(f->line->stage ? f->line->stage : (f->guess ? f->guess : SM_ST_UNKNOWN));
+        f = f->follows;
+    }
+    return SM_ST_UNKNOWN;
+}
+
+void
+sm_final_notes(const sm_frame_t *f, wmem_allocator_t *scope, sm_note_cb cb, void *user)
+{
+    const sm_conv_t *c = f->conv;
+    const sm_link_t *l;
+
+    for (l = f->links; l; l = l->next) {
+        if (l->request && l->ex->reply_frame == 0 && c->mode != SM_MODE_TLS)
+            cb(SM_DIAG_NO_REPLY, wmem_strdup_printf(scope, "No reply to \"%s\" in this capture%s", l->ex->cmd_text,
+                l->ex->cr_nul ? ": the line ended with CR NUL, and the server still waits for CR LF" : ""), user);
+    }
+    if (c->syn == f && !c->synack && !c->refused && c->syn_count == 1)
+        cb(SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(scope,
+            "The SYN to port %u got no answer in this capture. A firewall may drop it; port 25 is often "
+            "blocked by ISPs: try port 587", c->server_port), user);
+}

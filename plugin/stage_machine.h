@@ -1,0 +1,200 @@
+/* stage_machine.h
+ * The SMTP Lab stage machine: given the frames of one TCP connection in
+ * capture order (TCP flags and sequence numbers, and the lines the keystroke
+ * layer completed), says which session stage each frame belongs to, links
+ * commands to their replies, and raises the stage markers and diagnoses.
+ * No epan dependency: the dissector feeds it and draws what it decided.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#ifndef STAGE_MACHINE_H
+#define STAGE_MACHINE_H
+
+#include <glib.h>
+#include <wsutil/nstime.h>
+#include <wsutil/wmem/wmem.h>
+
+#include "smtp_parse.h"
+
+/* Stages: the lab's, in lab order, then the rest. */
+typedef enum {
+    SM_ST_NONE = 0,
+    SM_ST_HANDSHAKE,
+    SM_ST_BANNER,
+    SM_ST_HELO,
+    SM_ST_HELO_REPLY,
+    SM_ST_QUIT,
+    SM_ST_QUIT_REPLY,
+    SM_ST_TEARDOWN,
+    SM_ST_MAIL,
+    SM_ST_MAIL_REPLY,
+    SM_ST_RCPT,
+    SM_ST_RCPT_REPLY,
+    SM_ST_DATA,
+    SM_ST_DATA_REPLY,
+    SM_ST_MESSAGE,
+    SM_ST_MESSAGE_REPLY,
+    SM_ST_RSET,
+    SM_ST_RSET_REPLY,
+    SM_ST_NOOP,
+    SM_ST_NOOP_REPLY,
+    SM_ST_VRFY,
+    SM_ST_VRFY_REPLY,
+    SM_ST_STARTTLS,
+    SM_ST_STARTTLS_REPLY,
+    SM_ST_AUTH,
+    SM_ST_AUTH_REPLY,
+    SM_ST_BDAT,
+    SM_ST_BDAT_REPLY,
+    SM_ST_UNKNOWN,
+    SM_ST_UNKNOWN_REPLY,
+    SM_ST_TLS,
+    SM_ST_COUNT
+} sm_stage_t;
+
+#define SM_LAB_STAGES 7 /* SM_ST_HANDSHAKE .. SM_ST_TEARDOWN */
+#define SM_PROGRESS_ALL ((1u << SM_LAB_STAGES) - 1)
+
+typedef enum {
+    SM_ROLE_NONE = 0,
+    SM_ROLE_SYN,
+    SM_ROLE_SYN_ACK,
+    SM_ROLE_ACK,
+    SM_ROLE_KEYSTROKE,
+    SM_ROLE_LINE,
+    SM_ROLE_REPLY,
+    SM_ROLE_FIN,
+    SM_ROLE_RST,
+    SM_ROLE_DATA
+} sm_role_t;
+
+/* Stage markers and diagnoses. */
+typedef enum {
+    SM_MARK_HANDSHAKE = 0,
+    SM_MARK_BANNER,
+    SM_MARK_HELO,
+    SM_MARK_HELO_REPLY,
+    SM_MARK_QUIT,
+    SM_MARK_QUIT_REPLY,
+    SM_DIAG_PORT_BLOCKED,
+    SM_DIAG_CR_NUL,
+    SM_DIAG_EDITING,
+    SM_DIAG_TELNET_NEGOTIATION,
+    SM_DIAG_HELO_NO_DOMAIN,
+    SM_DIAG_STARTTLS_REQUIRED,
+    SM_DIAG_ERROR_REPLY,
+    SM_DIAG_NO_REPLY,
+    SM_DIAG_NO_QUIT,
+    SM_NOTE_COUNT
+} sm_note_kind_t;
+
+/* TCP flags, as in the TCP header. */
+#define SM_TH_FIN 0x01
+#define SM_TH_SYN 0x02
+#define SM_TH_RST 0x04
+#define SM_TH_ACK 0x10
+
+/* A line the keystroke layer completed. */
+typedef struct {
+    const guint8 *raw;      /* as received, ending excluded */
+    size_t raw_len;
+    const guint8 *edited;   /* as meant */
+    size_t edited_len;
+    guint32 total_len;      /* bytes of the line, ending included */
+    gboolean cr_nul;        /* ended with CR NUL */
+    guint32 backspaces;
+    guint32 segments;       /* how many segments carried it */
+} sm_line_in_t;
+
+/* One frame of the connection, as the dissector saw it. */
+typedef struct {
+    guint32 num;
+    nstime_t ts;
+    gboolean from_client;
+    guint8 flags;           /* SM_TH_* */
+    guint32 seq, ack;       /* as in the header */
+    guint32 payload_len;
+    /* What the keystroke layer made of the payload (lines_known FALSE when
+     * it did not see it: TLS, a retransmission TCP kept to itself). */
+    gboolean lines_known;
+    gboolean continues_line; /* the first byte continues a line begun earlier */
+    guint32 nlines;
+    const sm_line_in_t *lines;
+    gboolean leaves_line;    /* the segment ends inside a line */
+    const guint8 *open_prefix; /* that line as meant so far (its first bytes) */
+    size_t open_prefix_len;
+    guint32 telnet_commands;
+    const char *first_telnet; /* the first telnet command, for messages ("<IAC DO ECHO>") */
+} sm_packet_t;
+
+typedef struct sm_conv sm_conv_t;
+typedef struct sm_frame sm_frame_t;
+typedef struct sm_line sm_line_t;
+
+/* One command and its reply (or the banner, which answers no command). */
+typedef struct sm_exchange {
+    sm_stage_t stage;        /* the command's stage (SM_ST_BANNER for the banner) */
+    guint32 cmd_frame;       /* frame that completed the command line; 0 for the banner */
+    nstime_t cmd_ts;
+    char *cmd_text;          /* the command as meant, escaped, for messages */
+    gboolean cr_nul;
+    guint32 reply_frame;     /* frame of the final reply line; 0 until seen */
+    guint16 code;
+    struct sm_exchange *next; /* the queue of commands waiting for a reply */
+} sm_exchange_t;
+
+typedef struct sm_note {
+    sm_note_kind_t kind;
+    char *text;
+    struct sm_note *next;
+} sm_note_t;
+
+typedef struct sm_link {
+    sm_exchange_t *ex;
+    gboolean request;        /* TRUE on the command's frame, FALSE on a reply frame */
+    struct sm_link *next;
+} sm_link_t;
+
+struct sm_line {
+    sm_stage_t stage;        /* known once the line is complete */
+};
+
+/* What the machine decided for one frame. Read it with sm_frame_stage. */
+struct sm_frame {
+    guint32 num;
+    guint8 role;             /* sm_role_t */
+    guint8 stage;            /* sm_stage_t; SM_ST_NONE: see line / follows */
+    guint8 guess;            /* the stage shown while `line` is unfinished */
+    guint8 progress;         /* lab stages seen so far, bit (stage - 1) */
+    sm_line_t *line;         /* keystroke frames: the line they are part of */
+    sm_frame_t *follows;     /* pure ACKs and unread payload: the frame whose data it is */
+    sm_note_t *notes;        /* markers and diagnoses raised on the first pass */
+    sm_link_t *links;
+    sm_conv_t *conv;
+};
+
+/* A new connection; server_port is the SMTP side's port. */
+sm_conv_t *sm_conv_new(wmem_allocator_t *scope, guint16 server_port);
+
+/* First pass: the machine's decision for the next frame in capture order. */
+sm_frame_t *sm_process(sm_conv_t *conv, const sm_packet_t *pkt);
+
+/* The stage of a frame, resolved through the line or data it follows. */
+sm_stage_t sm_frame_stage(const sm_frame_t *f);
+
+/* Findings that need the whole capture (draw them only on a later pass):
+ * calls cb for each extra diagnosis of frame f. */
+typedef void (*sm_note_cb)(sm_note_kind_t kind, const char *text, void *user);
+void sm_final_notes(const sm_frame_t *f, wmem_allocator_t *scope, sm_note_cb cb, void *user);
+
+/* TRUE when the connection went through every lab stage (whole capture). */
+gboolean sm_conv_complete(const sm_conv_t *conv);
+
+const char *sm_stage_name(sm_stage_t stage);
+const char *sm_role_name(sm_role_t role);
+/* The lab activity (3 to 8) that studies a stage, 0 for none. */
+guint sm_stage_activity(sm_stage_t stage);
+/* "handshake banner helo" for a progress bit set; "" for none. */
+char *sm_progress_string(wmem_allocator_t *scope, guint8 progress);
+
+#endif /* STAGE_MACHINE_H */
