@@ -391,7 +391,7 @@ static void
 sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t *r, const sm_line_in_t *l)
 {
     char *enh = r->has_enhanced
-        ? wmem_strdup_printf(c->scope, " (%u.%u.%u)", r->enh_class, r->enh_subject, r->enh_detail)
+        ? wmem_strdup_printf(c->scope, " %u.%u.%u", r->enh_class, r->enh_subject, r->enh_detail)
         : wmem_strdup(c->scope, "");
     char *text = sm_quote(c->scope, l->raw + MIN(r->text, l->raw_len), l->raw_len - MIN(r->text, l->raw_len));
     char *what = ex->cmd_text ? wmem_strdup_printf(c->scope, "\"%s\"", ex->cmd_text)
@@ -443,7 +443,7 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
              g_strstr_len(text, -1, "STARTTLS") || g_strstr_len(text, -1, "starttls"));
         if (starttls)
             sm_note(c, f, SM_DIAG_STARTTLS_REQUIRED, wmem_strdup_printf(c->scope,
-                "The server demands STARTTLS before %s (%u%s \"%s\"): send STARTTLS, then EHLO again over TLS, "
+                "The server demands STARTTLS before %s (%u%s: \"%s\"): send STARTTLS, then EHLO again over TLS, "
                 "for example with openssl s_client -starttls smtp", what, r->code, enh, text));
         else
             sm_note(c, f, SM_DIAG_ERROR_REPLY, wmem_strdup_printf(c->scope,
@@ -461,10 +461,16 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
     sm_exchange_t *ex = c->in_reply;
 
     if (!ex) {
-        if (!c->banner_done) {
+        /* The server speaks first: its first reply is the banner (220, or
+         * 554 for "no service"), unless the capture began later. */
+        if (!c->banner_done && (c->syn || (ok && (r.code == 220 || r.code == 554)))) {
             ex = wmem_new0(c->scope, sm_exchange_t);
             ex->stage = SM_ST_BANNER;
-        } else if (!(ex = sm_pop(c))) {
+        } else {
+            c->banner_done = TRUE;
+            ex = sm_pop(c);
+        }
+        if (!ex) {
             /* A reply that answers no command (421 on a timeout, say). */
             ex = wmem_new0(c->scope, sm_exchange_t);
             ex->stage = SM_ST_UNKNOWN;

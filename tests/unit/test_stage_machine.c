@@ -1,0 +1,527 @@
+/* test_stage_machine.c
+ * Unit tests of the SMTP Lab stage machine on made-up connections.
+ *
+ * SPDX-License-Identifier: GPL-2.0-or-later
+ */
+#include <glib.h>
+#include <string.h>
+
+#include "stage_machine.h"
+
+/* A connection being made up, frame by frame. */
+typedef struct {
+    wmem_allocator_t *a;
+    sm_conv_t *c;
+    guint32 num;
+    guint32 next[2];   /* next sequence number: client, server */
+    double t;
+    GPtrArray *frames;
+} sess_t;
+
+static void
+sess_init(sess_t *s)
+{
+    s->a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
+    s->c = sm_conv_new(s->a, 25);
+    s->num = 0;
+    s->next[0] = 1000;
+    s->next[1] = 5000;
+    s->t = 0;
+    s->frames = g_ptr_array_new();
+}
+
+static void
+sess_free(sess_t *s)
+{
+    g_ptr_array_free(s->frames, TRUE);
+    wmem_destroy_allocator(s->a);
+}
+
+/* Sends one frame; lines/nlines and the keystroke flags describe payload. */
+static sm_frame_t *
+sess_send(sess_t *s, gboolean client, guint8 flags, guint32 len, const sm_line_in_t *lines, guint32 nlines,
+          gboolean continues, gboolean leaves, const char *prefix, guint32 telnet)
+{
+    sm_packet_t p;
+    int d = client ? 0 : 1;
+    sm_frame_t *f;
+
+    memset(&p, 0, sizeof p);
+    p.num = ++s->num;
+    s->t += 0.1;
+    nstime_set_zero(&p.ts);
+    p.ts.secs = (time_t)s->t;
+    p.ts.nsecs = (int)((s->t - (double)(time_t)s->t) * 1e9);
+    p.from_client = client;
+    p.flags = flags;
+    p.seq = s->next[d];
+    p.ack = (flags & SM_TH_ACK) ? s->next[1 - d] : 0;
+    p.payload_len = len;
+    p.lines_known = len > 0;
+    p.lines = lines;
+    p.nlines = nlines;
+    p.continues_line = continues;
+    p.leaves_line = leaves;
+    p.open_prefix = (const guint8 *)prefix;
+    p.open_prefix_len = prefix ? strlen(prefix) : 0;
+    p.telnet_commands = telnet;
+    p.first_telnet = telnet ? "<IAC DO ECHO>" : NULL;
+    s->next[d] += len + ((flags & (SM_TH_SYN | SM_TH_FIN)) ? 1 : 0);
+    f = sm_process(s->c, &p);
+    g_assert_cmpuint(f->num, ==, p.num);
+    g_ptr_array_add(s->frames, f);
+    return f;
+}
+
+static sm_line_in_t
+mkline(const char *raw, const char *edited, gboolean cr_nul, guint32 backspaces, guint32 segments)
+{
+    sm_line_in_t l;
+
+    l.raw = (const guint8 *)raw;
+    l.raw_len = strlen(raw);
+    l.edited = (const guint8 *)(edited ? edited : raw);
+    l.edited_len = strlen(edited ? edited : raw);
+    l.total_len = (guint32)l.raw_len + 2;
+    l.cr_nul = cr_nul;
+    l.backspaces = backspaces;
+    l.segments = segments;
+    return l;
+}
+
+static sm_frame_t *
+sess_line(sess_t *s, gboolean client, const char *text, gboolean continues)
+{
+    sm_line_in_t *l = wmem_new(s->a, sm_line_in_t);
+
+    *l = mkline(text, NULL, FALSE, 0, 1);
+    return sess_send(s, client, SM_TH_ACK, continues ? 2 : l->total_len, l, 1, continues, FALSE, NULL, 0);
+}
+
+static sm_frame_t *
+sess_key(sess_t *s, const char *so_far, gboolean continues)
+{
+    return sess_send(s, TRUE, SM_TH_ACK, 1, NULL, 0, continues, TRUE, so_far, 0);
+}
+
+static sm_frame_t *
+sess_ack(sess_t *s, gboolean client)
+{
+    return sess_send(s, client, SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+}
+
+static void
+sess_handshake(sess_t *s)
+{
+    sess_send(s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    sess_send(s, FALSE, SM_TH_SYN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    sess_ack(s, TRUE);
+}
+
+/* "stage/role" of every frame, space separated. */
+static char *
+sess_stages(sess_t *s)
+{
+    GString *g = g_string_new(NULL);
+    guint i;
+
+    for (i = 0; i < s->frames->len; i++) {
+        const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, i);
+        g_string_append_printf(g, "%s%s/%s", i ? " " : "", sm_stage_name(sm_frame_stage(f)),
+                               sm_role_name((sm_role_t)f->role));
+    }
+    return g_string_free(g, FALSE);
+}
+
+/* The kinds of the notes of frame n (1-based), as numbers. */
+static char *
+frame_notes(sess_t *s, guint n)
+{
+    const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, n - 1);
+    GString *g = g_string_new(NULL);
+    const sm_note_t *note;
+
+    for (note = f->notes; note; note = note->next)
+        g_string_append_printf(g, "%s%d", g->len ? "," : "", note->kind);
+    return g_string_free(g, FALSE);
+}
+
+static const char *
+frame_note_text(sess_t *s, guint n, sm_note_kind_t kind)
+{
+    const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, n - 1);
+    const sm_note_t *note;
+
+    for (note = f->notes; note; note = note->next) {
+        if (note->kind == kind)
+            return note->text;
+    }
+    return NULL;
+}
+
+static sm_frame_t *
+frame(sess_t *s, guint n)
+{
+    return (sm_frame_t *)g_ptr_array_index(s->frames, n - 1);
+}
+
+static void
+collect_note(sm_note_kind_t kind, const char *text, void *user)
+{
+    GString *g = (GString *)user;
+
+    g_string_append_printf(g, "%s%d:%s", g->len ? "|" : "", kind, text);
+}
+
+static char *
+final_notes(sess_t *s, guint n)
+{
+    GString *g = g_string_new(NULL);
+
+    sm_final_notes(frame(s, n), s->a, collect_note, g);
+    return g_string_free(g, FALSE);
+}
+
+static void
+test_typed_lab(void)
+{
+    sess_t s;
+    char *st, *n;
+
+    sess_init(&s);
+    sess_handshake(&s);                                  /* 1-3 */
+    sess_line(&s, FALSE, "220 lab.example ESMTP", FALSE); /* 4 */
+    sess_ack(&s, TRUE);                                  /* 5 */
+    sess_key(&s, "h", FALSE);                            /* 6 */
+    sess_ack(&s, FALSE);                                 /* 7 */
+    sess_key(&s, "he", TRUE);                            /* 8 */
+    sess_ack(&s, FALSE);                                 /* 9 */
+    sess_line(&s, TRUE, "helo lab.example", TRUE);       /* 10 */
+    sess_ack(&s, FALSE);                                 /* 11 */
+    sess_line(&s, FALSE, "250 lab.example", FALSE);      /* 12 */
+    sess_ack(&s, TRUE);                                  /* 13 */
+    sess_key(&s, "q", FALSE);                            /* 14 */
+    sess_line(&s, TRUE, "quit", TRUE);                   /* 15 */
+    sess_line(&s, FALSE, "221 Bye", FALSE);              /* 16 */
+    sess_send(&s, FALSE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 17 */
+    sess_ack(&s, TRUE);                                  /* 18 */
+    sess_send(&s, TRUE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0);  /* 19 */
+    sess_ack(&s, FALSE);                                 /* 20 */
+
+    st = sess_stages(&s);
+    g_assert_cmpstr(st, ==,
+        "handshake/syn handshake/syn-ack handshake/ack banner/reply banner/ack "
+        "helo/keystroke helo/ack helo/keystroke helo/ack helo/line helo/ack helo-reply/reply helo-reply/ack "
+        "quit/keystroke quit/line quit-reply/reply teardown/fin teardown/ack teardown/fin teardown/ack");
+    g_free(st);
+
+    /* One marker per lab stage, on its key frame; no diagnosis. */
+    n = frame_notes(&s, 3);  g_assert_cmpstr(n, ==, "0"); g_free(n);
+    n = frame_notes(&s, 4);  g_assert_cmpstr(n, ==, "1"); g_free(n);
+    n = frame_notes(&s, 10); g_assert_cmpstr(n, ==, "2"); g_free(n);
+    n = frame_notes(&s, 12); g_assert_cmpstr(n, ==, "3"); g_free(n);
+    n = frame_notes(&s, 15); g_assert_cmpstr(n, ==, "4"); g_free(n);
+    n = frame_notes(&s, 16); g_assert_cmpstr(n, ==, "5"); g_free(n);
+    n = frame_notes(&s, 17); g_assert_cmpstr(n, ==, ""); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 3, SM_MARK_HANDSHAKE), ==,
+        "Activity 3: TCP three-way handshake complete: SYN (frame 1), SYN/ACK (frame 2), ACK (frame 3)");
+
+    /* Links, progress, completeness. */
+    g_assert_nonnull(frame(&s, 10)->links);
+    g_assert_true(frame(&s, 10)->links->request);
+    g_assert_cmpuint(frame(&s, 10)->links->ex->reply_frame, ==, 12);
+    g_assert_false(frame(&s, 12)->links->request);
+    g_assert_cmpuint(frame(&s, 12)->links->ex->cmd_frame, ==, 10);
+    g_assert_null(frame(&s, 4)->links); /* the banner answers no command */
+    n = sm_progress_string(s.a, frame(&s, 12)->progress);
+    g_assert_cmpstr(n, ==, "handshake banner helo helo-reply");
+    n = sm_progress_string(s.a, frame(&s, 20)->progress);
+    g_assert_cmpstr(n, ==, "handshake banner helo helo-reply quit quit-reply teardown");
+    g_assert_true(sm_conv_complete(s.c));
+    g_assert_cmpuint(sm_stage_activity(sm_frame_stage(frame(&s, 7))), ==, 5);
+    g_assert_cmpuint(sm_stage_activity(sm_frame_stage(frame(&s, 19))), ==, 8);
+    g_assert_cmpuint(sm_stage_activity(SM_ST_MAIL), ==, 0);
+    n = final_notes(&s, 10); g_assert_cmpstr(n, ==, ""); g_free(n);
+    sess_free(&s);
+}
+
+static void
+test_guess_then_intent(void)
+{
+    sess_t s;
+    sm_line_in_t l = mkline("hekk\b\blo lab.example", "helo lab.example", FALSE, 2, 7);
+    char *n;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);      /* 4 */
+    sess_key(&s, "h", FALSE);                  /* 5 */
+    sess_key(&s, "hek", TRUE);                 /* 6 */
+    sess_ack(&s, FALSE);                       /* 7: acks frame 6 */
+    /* Before the line ends: the guesses of the moment. */
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 5))), ==, "helo");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 6))), ==, "unknown");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 7))), ==, "unknown");
+    sess_send(&s, TRUE, SM_TH_ACK, 2, &l, 1, TRUE, FALSE, NULL, 0); /* 8 */
+    /* After: every frame of the line, and the ACKs, take its intent. */
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 5))), ==, "helo");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 6))), ==, "helo");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 7))), ==, "helo");
+    n = frame_notes(&s, 8);
+    g_assert_cmpstr(n, ==, "8,2"); /* editing, then the marker */
+    g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_EDITING), ==,
+        "2 erase keystrokes sent: the server receives \"hekk\\b\\blo lab.example\", not \"helo lab.example\". "
+        "Type the line again without corrections");
+    sess_line(&s, FALSE, "500 Error: command \"HEKK\b\bLO\" not recognized", FALSE); /* 9 */
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 9))), ==, "helo-reply");
+    g_assert_nonnull(frame_note_text(&s, 9, SM_DIAG_ERROR_REPLY));
+    g_assert_true(g_str_has_prefix(frame_note_text(&s, 9, SM_DIAG_ERROR_REPLY),
+                                   "Permanent negative reply 500 to \"helo lab.example\""));
+    sess_free(&s);
+}
+
+static void
+test_refused(void)
+{
+    sess_t s;
+    char *st;
+
+    sess_init(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    sess_send(&s, FALSE, SM_TH_RST | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    st = sess_stages(&s);
+    g_assert_cmpstr(st, ==, "handshake/syn teardown/rst");
+    g_free(st);
+    g_assert_cmpstr(frame_note_text(&s, 2, SM_DIAG_PORT_BLOCKED), ==,
+        "Connection refused: the server answered the SYN to port 25 (frame 1) with RST. Nothing accepts "
+        "connections on that port, or a firewall rejects them; port 25 is often blocked by ISPs: try port 587");
+    g_assert_null(frame_note_text(&s, 2, SM_DIAG_NO_QUIT));
+    st = final_notes(&s, 1);
+    g_assert_cmpstr(st, ==, "");
+    g_free(st);
+    sess_free(&s);
+}
+
+static void
+test_syn_unanswered(void)
+{
+    sess_t s;
+    char *n;
+
+    /* One SYN only: known at the end of the capture. */
+    sess_init(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    n = frame_notes(&s, 1);
+    g_assert_cmpstr(n, ==, "");
+    g_free(n);
+    n = final_notes(&s, 1);
+    g_assert_cmpstr(n, ==, "6:The SYN to port 25 got no answer in this capture. A firewall may drop it; "
+                           "port 25 is often blocked by ISPs: try port 587");
+    g_free(n);
+    sess_free(&s);
+
+    /* Sent again: known at once. */
+    sess_init(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    s.next[0]--;
+    s.t += 0.9;
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    g_assert_cmpstr(frame_note_text(&s, 2, SM_DIAG_PORT_BLOCKED), ==,
+        "No answer to the SYN to port 25: sent again 1.0 s after frame 1. A firewall drops it; "
+        "port 25 is often blocked by ISPs: try port 587");
+    n = final_notes(&s, 1);
+    g_assert_cmpstr(n, ==, "");
+    g_free(n);
+    sess_free(&s);
+}
+
+static void
+test_pipelining_and_message(void)
+{
+    sess_t s;
+    sm_line_in_t three[3];
+    sm_frame_t *f;
+    const sm_link_t *l;
+    char *st;
+
+    three[0] = mkline("MAIL FROM:<a@b>", NULL, FALSE, 0, 1);
+    three[1] = mkline("RCPT TO:<c@d>", NULL, FALSE, 0, 1);
+    three[2] = mkline("DATA", NULL, FALSE, 0, 1);
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);                         /* 4 */
+    sess_line(&s, TRUE, "EHLO lab.example", FALSE);               /* 5 */
+    sess_line(&s, FALSE, "250-x", FALSE);                         /* 6 */
+    sess_line(&s, FALSE, "250 PIPELINING", FALSE);                /* 7 */
+    f = sess_send(&s, TRUE, SM_TH_ACK, 40, three, 3, FALSE, FALSE, NULL, 0); /* 8 */
+    sess_line(&s, FALSE, "250 OK", FALSE);                        /* 9 */
+    sess_line(&s, FALSE, "250 OK", FALSE);                        /* 10 */
+    sess_line(&s, FALSE, "354 go ahead", FALSE);                  /* 11 */
+    sess_line(&s, TRUE, "Subject: hi", FALSE);                    /* 12 */
+    sess_line(&s, TRUE, "QUIT", FALSE);                           /* 13: message text, not a command */
+    sess_line(&s, TRUE, ".", FALSE);                              /* 14 */
+    sess_ack(&s, FALSE);                                          /* 15 */
+    sess_line(&s, FALSE, "250 OK queued", FALSE);                 /* 16 */
+    sess_line(&s, TRUE, "QUIT", FALSE);                           /* 17 */
+    sess_line(&s, FALSE, "221 Bye", FALSE);                       /* 18 */
+
+    st = sess_stages(&s);
+    g_assert_cmpstr(st, ==,
+        "handshake/syn handshake/syn-ack handshake/ack banner/reply helo/line helo-reply/reply helo-reply/reply "
+        "mail/line mail-reply/reply rcpt-reply/reply data-reply/reply message/line message/line message/line "
+        "message/ack message-reply/reply quit/line quit-reply/reply");
+    g_free(st);
+    /* The multi-line EHLO reply ends in frame 7. */
+    g_assert_cmpuint(frame(&s, 5)->links->ex->reply_frame, ==, 7);
+    g_assert_cmpuint(frame(&s, 6)->links->ex->cmd_frame, ==, 5);
+    /* Three commands in one frame, answered in order. */
+    l = f->links;
+    g_assert_cmpuint(l->ex->reply_frame, ==, 9);
+    g_assert_cmpuint(l->next->ex->reply_frame, ==, 10);
+    g_assert_cmpuint(l->next->next->ex->reply_frame, ==, 11);
+    g_assert_null(l->next->next->next);
+    g_assert_cmpuint(frame(&s, 14)->links->ex->reply_frame, ==, 16);
+    g_assert_cmpuint(frame(&s, 17)->links->ex->reply_frame, ==, 18);
+    sess_free(&s);
+}
+
+static void
+test_starttls(void)
+{
+    sess_t s;
+    sm_line_in_t *l;
+    char *st;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);                                          /* 4 */
+    sess_line(&s, TRUE, "ehlo lab.example", FALSE);                                /* 5 */
+    sess_line(&s, FALSE, "250 STARTTLS", FALSE);                                   /* 6 */
+    sess_line(&s, TRUE, "mail from:<a@b>", FALSE);                                 /* 7 */
+    sess_line(&s, FALSE, "530 5.7.0 Must issue a STARTTLS command first", FALSE);  /* 8 */
+    sess_line(&s, TRUE, "starttls", FALSE);                                        /* 9 */
+    sess_line(&s, FALSE, "220 Ready to start TLS", FALSE);                         /* 10 */
+    l = NULL;
+    sess_send(&s, TRUE, SM_TH_ACK, 300, l, 0, FALSE, FALSE, NULL, 0);              /* 11: ClientHello */
+    sess_ack(&s, FALSE);                                                           /* 12 */
+    sess_send(&s, FALSE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 13 */
+    st = sess_stages(&s);
+    g_assert_cmpstr(st, ==,
+        "handshake/syn handshake/syn-ack handshake/ack banner/reply helo/line helo-reply/reply mail/line "
+        "mail-reply/reply starttls/line starttls-reply/reply tls/data tls/ack teardown/fin");
+    g_free(st);
+    g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_STARTTLS_REQUIRED), ==,
+        "The server demands STARTTLS before \"mail from:<a@b>\" (530 5.7.0: \"Must issue a STARTTLS command "
+        "first\"): send STARTTLS, then EHLO again over TLS, for example with openssl s_client -starttls smtp");
+    g_assert_null(frame_note_text(&s, 8, SM_DIAG_ERROR_REPLY));
+    /* QUIT would be inside TLS: no no_quit. */
+    g_assert_null(frame_note_text(&s, 13, SM_DIAG_NO_QUIT));
+    sess_free(&s);
+}
+
+static void
+test_typing_diagnoses(void)
+{
+    sess_t s;
+    sm_line_in_t crnul = mkline("\xff\xfd\x01helo lab.example", "helo lab.example", TRUE, 0, 3);
+    sm_line_in_t bare = mkline("HELO", NULL, FALSE, 0, 1);
+    char *n;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);                                  /* 4 */
+    sess_send(&s, TRUE, SM_TH_ACK, 6, NULL, 0, FALSE, TRUE, "", 2);        /* 5: IAC DO SGA, IAC DO ECHO */
+    sess_send(&s, TRUE, SM_TH_ACK, 2, &crnul, 1, TRUE, FALSE, NULL, 0);    /* 6 */
+    sess_send(&s, TRUE, SM_TH_ACK, 6, &bare, 1, FALSE, FALSE, NULL, 0);    /* 7 */
+    sess_send(&s, TRUE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 8 */
+    n = frame_notes(&s, 5); g_assert_cmpstr(n, ==, "9"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 5, SM_DIAG_TELNET_NEGOTIATION), ==,
+        "Telnet commands <IAC DO ECHO> sent to an SMTP server, which does not speak telnet: the bytes become part "
+        "of the next line. Use telnet in line mode (its default on port 25) or nc");
+    n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "7,2"); g_free(n);
+    n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "2,10"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 7, SM_DIAG_HELO_NO_DOMAIN), ==,
+        "HELO without a domain: RFC 5321 requires the client's name, as in \"HELO lab.example\"; "
+        "servers may answer 501");
+    n = frame_notes(&s, 8); g_assert_cmpstr(n, ==, "14"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_NO_QUIT), ==,
+        "The client closed the connection without QUIT: a session ends with QUIT and the server's 221 reply");
+    n = final_notes(&s, 6);
+    g_assert_cmpstr(n, ==, "13:No reply to \"helo lab.example\" in this capture: the line ended with CR NUL, "
+                           "and the server still waits for CR LF");
+    g_free(n);
+    /* The stage of the keystroke frame 5 follows its line. */
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 5))), ==, "helo");
+    g_assert_false(sm_conv_complete(s.c));
+    sess_free(&s);
+}
+
+static void
+test_bdat(void)
+{
+    sess_t s;
+    sm_line_in_t chunk = mkline("abcdeQUIT", NULL, FALSE, 0, 1);
+    char *st;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);          /* 4 */
+    sess_line(&s, TRUE, "BDAT 5 LAST", FALSE);     /* 5 */
+    sess_send(&s, TRUE, SM_TH_ACK, 11, &chunk, 1, FALSE, FALSE, NULL, 0); /* 6: 5 bytes of chunk, then QUIT */
+    sess_line(&s, FALSE, "250 OK", FALSE);         /* 7 */
+    sess_line(&s, FALSE, "221 Bye", FALSE);        /* 8 */
+    st = sess_stages(&s);
+    g_assert_cmpstr(st, ==, "handshake/syn handshake/syn-ack handshake/ack banner/reply bdat/line "
+                            "quit/line bdat-reply/reply quit-reply/reply");
+    g_free(st);
+    sess_free(&s);
+}
+
+static void
+test_midstream_and_unsolicited(void)
+{
+    sess_t s;
+    char *st;
+
+    /* A capture that starts after the banner: no handshake, no marker. */
+    sess_init(&s);
+    sess_ack(&s, FALSE);                            /* 1: nothing to follow yet */
+    sess_line(&s, FALSE, "421 timeout", FALSE);     /* 2: answers no command, and is no banner */
+    sess_line(&s, TRUE, "NOOP", FALSE);             /* 3 */
+    sess_line(&s, FALSE, "250 OK", FALSE);          /* 4 */
+    sess_ack(&s, TRUE);                             /* 5 */
+    st = sess_stages(&s);
+    g_assert_cmpstr(st, ==, "unknown/ack unknown-reply/reply noop/line noop-reply/reply noop-reply/ack");
+    g_free(st);
+    g_assert_true(g_str_has_prefix(frame_note_text(&s, 2, SM_DIAG_ERROR_REPLY),
+                                   "Transient negative reply 421 to no command"));
+    g_assert_null(frame_note_text(&s, 5, SM_DIAG_NO_QUIT));
+    sess_free(&s);
+
+    /* Started after the handshake but before the banner. */
+    sess_init(&s);
+    sess_line(&s, FALSE, "220-lab.example", FALSE); /* 1 */
+    sess_line(&s, FALSE, "220 ready", FALSE);       /* 2 */
+    st = sess_stages(&s);
+    g_assert_cmpstr(st, ==, "banner/reply banner/reply");
+    g_free(st);
+    g_assert_nonnull(frame_note_text(&s, 2, SM_MARK_BANNER));
+    sess_free(&s);
+}
+
+int
+main(int argc, char **argv)
+{
+    g_test_init(&argc, &argv, NULL);
+    g_test_add_func("/stage_machine/typed_lab", test_typed_lab);
+    g_test_add_func("/stage_machine/guess_then_intent", test_guess_then_intent);
+    g_test_add_func("/stage_machine/refused", test_refused);
+    g_test_add_func("/stage_machine/syn_unanswered", test_syn_unanswered);
+    g_test_add_func("/stage_machine/pipelining_and_message", test_pipelining_and_message);
+    g_test_add_func("/stage_machine/starttls", test_starttls);
+    g_test_add_func("/stage_machine/typing_diagnoses", test_typing_diagnoses);
+    g_test_add_func("/stage_machine/bdat", test_bdat);
+    g_test_add_func("/stage_machine/midstream_and_unsolicited", test_midstream_and_unsolicited);
+    return g_test_run();
+}
