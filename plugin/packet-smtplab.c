@@ -165,6 +165,9 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
         if (ki->leaves_line && ki->open_raw) {
             la_edit_t ed;
             la_edit_line(pinfo->pool, ki->open_raw, MIN(ki->open_raw_len, SMTPLAB_GUESS_BYTES), ki->client, &ed);
+            /* A CR waiting for its LF ends the line, it is not typed text. */
+            while (ed.len && ed.text[ed.len - 1] == '\r')
+                ed.len--;
             pkt.open_prefix = ed.text;
             pkt.open_prefix_len = ed.len;
         }

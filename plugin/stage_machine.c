@@ -40,7 +40,6 @@ struct sm_conv {
     gboolean refused;
     gboolean closed;
     gboolean quit_sent;
-    gboolean quit_replied;
     gboolean banner_done;
     gboolean auth_continues;      /* a 334 asked for an AUTH response line */
     guint8 mode;                  /* sm_mode_t */
@@ -282,11 +281,12 @@ sm_closing(sm_conv_t *c, sm_frame_t *f, gboolean from_client)
     c->closed = TRUE;
     sm_seen(c, SM_ST_TEARDOWN);
     /* After STARTTLS the commands are encrypted: QUIT cannot be seen. */
-    if (c->handshake_done && c->mode != SM_MODE_TLS && !(c->quit_sent && c->quit_replied))
+    /* A client may close right after QUIT, before the 221 arrives: a QUIT
+     * left unanswered is no_reply's business. */
+    if (c->handshake_done && c->mode != SM_MODE_TLS && !c->quit_sent)
         sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup_printf(c->scope,
-            "The %s closed the connection without %s: a session ends with QUIT and the server's 221 reply",
-            from_client ? "client" : "server",
-            c->quit_sent ? "the server's 221 reply to QUIT" : "QUIT"));
+            "The %s closed the connection without QUIT: a session ends with QUIT and the server's 221 reply",
+            from_client ? "client" : "server"));
 }
 
 /* The diagnoses a client line earns whatever it is. */
@@ -415,8 +415,6 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
         break;
     case SM_ST_QUIT:
         sm_seen(c, SM_ST_QUIT_REPLY);
-        if (r->code == 221)
-            c->quit_replied = TRUE;
         sm_note(c, f, SM_MARK_QUIT_REPLY, wmem_strdup_printf(c->scope,
             "Activity 8: the server answers QUIT with %u%s", r->code,
             r->code == 221 ? " (closing): the connection closes next" : ""));
@@ -529,9 +527,13 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
         return;
     }
     if (!pkt->lines_known) {
-        /* Bytes the keystroke layer did not read: a copy of earlier data. */
+        /* Bytes the keystroke layer did not read: a retransmission takes
+         * the stage of the segment it repeats, anything else (out of
+         * order, say) that of the data sent last in its direction. */
         f->role = SM_ROLE_DATA;
-        f->follows = (sm_frame_t *)wmem_tree_lookup32_le(c->sent[dir], sm_rel(c, dir, pkt->seq + pkt->payload_len));
+        f->follows = (sm_frame_t *)wmem_tree_lookup32(c->sent[dir], sm_rel(c, dir, pkt->seq + pkt->payload_len));
+        if (!f->follows)
+            f->follows = c->last_sent[dir];
         if (!f->follows)
             f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
         return;
@@ -558,7 +560,9 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
         f->stage = (guint8)first;
         f->role = dir == SM_CLIENT ? SM_ROLE_LINE : SM_ROLE_REPLY;
     } else {
-        f->role = dir == SM_CLIENT ? SM_ROLE_KEYSTROKE : SM_ROLE_DATA;
+        /* Part of a command being typed; inside a message or a BDAT chunk
+         * it is part of the content instead. */
+        f->role = (dir == SM_CLIENT && c->mode == SM_MODE_COMMANDS) ? SM_ROLE_KEYSTROKE : SM_ROLE_DATA;
     }
     if (pkt->leaves_line) {
         if (!(pkt->nlines == 0 && pkt->continues_line && c->open[dir]))

@@ -4,6 +4,7 @@
 """Check the recorded captures against the expectations below.  Stdlib only.
 
   check_captures.py [DIR] [--list]
+  check_captures.py [DIR] --markdown   # frame index for README.md
 
 For every capture: one TCP conversation to the scenario's server port, the
 client's payload segments exactly as listed (byte-exact, segment by
@@ -98,6 +99,12 @@ EXPECT = {
                 b"Subject: smtplab pipelining\r\n\r\nHello from the pipelining client.\r\n",
                 b".\r\n", b"QUIT\r\n"],
         server=BANNER + EHLO_PLAIN + OK + OK + GO_AHEAD + ACCEPTED + BYE),
+    "typed-errors.pcapng": dict(
+        port=25,
+        client=typed(b"helo\r\n", b"helo lab.example\r\n",
+                     b"rcpt to:<teacher@lab.example>\r\n", b"quit\r\n"),
+        server=BANNER + b"501 Syntax: HELO hostname\r\n" + HELO_OK
+        + b"503 Error: need MAIL command\r\n" + BYE),
     "no-quit.pcapng": dict(
         port=25, client_closes_first=True,
         client=typed(b"helo lab.example\r\n"),
@@ -201,9 +208,100 @@ def check(path, exp):
     return errs
 
 
+NAMES = {0x00: "NUL", 0x08: "BS", 0x0a: "LF", 0x0d: "CR", 0x20: "SP",
+         0x7f: "DEL", 0xff: "IAC"}
+
+
+def spaced(data: bytes) -> str:
+    """h e l o SP l a b CR LF style, one token per byte."""
+    return " ".join(NAMES.get(b, chr(b) if 0x21 <= b < 0x7f else f"0x{b:02x}")
+                    for b in data)
+
+
+def quoted(data: bytes) -> str:
+    out = []
+    for b in data:
+        if b == 0x0d:
+            out.append("\\r")
+        elif b == 0x0a:
+            out.append("\\n")
+        elif b == 0x22:
+            out.append('\\"')
+        elif 0x20 <= b < 0x7f and b not in (0x5c, 0x7c, 0x60):
+            out.append(chr(b))
+        else:
+            out.append(f"\\x{b:02x}")
+    return '`"' + "".join(out) + '"`'
+
+
+FLAG_NAMES = (("S", "SYN"), ("F", "FIN"), ("R", "RST"), ("P", "PSH"), ("A", "ACK"))
+
+
+def flag_names(s):
+    return ",".join(n for c, n in FLAG_NAMES if c in s)
+
+
+RUN_GAP = 0.25   # s; a longer pause between typed bytes starts a new row
+
+
+def markdown(path, exp):
+    """Frame index of one capture: every frame except pure ACKs; runs of
+    one-byte client segments (only pure ACKs between them, each less than
+    RUN_GAP after the previous one) on one row."""
+    rows = frames(path)
+    port = str(exp["port"])
+    lines = ["| frame(s) | t (s) | dir | flags | len | bytes |",
+             "| --- | --- | --- | --- | --- | --- |"]
+    i = 0
+    interesting = [r for r in rows if r["payload"] or r["tcp.flags.syn"]
+                   or r["tcp.flags.fin"] or r["tcp.flags.reset"]]
+    while i < len(interesting):
+        r = interesting[i]
+        d = "C→S" if r["tcp.dstport"] == port else "S→C"
+        flags = flag_names(r["tcp.flags.str"])
+        t = float(r["frame.time_relative"])
+        if d == "C→S" and len(r["payload"]) == 1:
+            j = i
+            while (j + 1 < len(interesting)
+                   and interesting[j + 1]["tcp.dstport"] == port
+                   and len(interesting[j + 1]["payload"]) == 1
+                   and float(interesting[j + 1]["frame.time_relative"])
+                   - float(interesting[j]["frame.time_relative"]) < RUN_GAP):
+                j += 1
+            run = interesting[i:j + 1]
+            if len(run) > 1:
+                nums = ",".join(x["frame.number"] for x in run)
+                data = b"".join(x["payload"] for x in run)
+                t2 = float(run[-1]["frame.time_relative"])
+                lines.append(f"| {nums} | {t:.3f}–{t2:.3f} | {d} | {flags} "
+                             f"| {len(run)} × 1 | `{spaced(data)}` |")
+                i = j + 1
+                continue
+        payload = r["payload"]
+        if payload and payload[:1] in (b"\x14", b"\x16", b"\x17"):
+            shown = f"TLS records, starting `{payload[:5].hex(' ')}`"
+        elif payload:
+            shown = quoted(payload)
+        else:
+            shown = ""
+        lines.append(f"| {r['frame.number']} | {t:.3f} | {d} | {flags} "
+                     f"| {len(payload)} | {shown} |")
+        i += 1
+    return "\n".join(lines)
+
+
 def main():
     args = [a for a in sys.argv[1:] if not a.startswith("--")]
     listing = "--list" in sys.argv
+    if "--markdown" in sys.argv:
+        d = args[0] if args else os.path.dirname(os.path.abspath(__file__))
+        for name, exp in EXPECT.items():
+            path = os.path.join(d, name)
+            n = len(frames(path))
+            print(f"### {name}\n\n{n} frames, {os.path.getsize(path)} bytes; "
+                  f"server port {exp['port']}.\n")
+            print(markdown(path, exp) + "\n")
+        return
     d = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     bad = 0
     for name, exp in EXPECT.items():

@@ -2,7 +2,9 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 # record.sh: re-records every smtplab test capture in this folder from scratch (run as root).
 #
-# Usage:  sudo bash tests/captures/record.sh
+# Usage:  sudo bash tests/captures/record.sh [OUTDIR]
+#         (OUTDIR defaults to this folder; existing captures are replaced,
+#         each by an atomic rename, only after all of them passed the check)
 #
 # Needs (Debian 12 packages): tshark (dumpcap), python3-aiosmtpd (used by
 # /usr/bin/python3), inetutils-telnet (/usr/bin/telnet), swaks, openssl,
@@ -29,6 +31,7 @@
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+DEST=${1:-$HERE}
 PY=/usr/bin/python3
 NS=smtplab-rec
 NS_CLI=smtplab-cli
@@ -82,6 +85,8 @@ for cmd in ip dumpcap tshark swaks openssl nft /usr/bin/telnet "$PY"; do
 done
 "$PY" -c 'import aiosmtpd' 2>/dev/null || die "$PY cannot import aiosmtpd (apt-get install python3-aiosmtpd)"
 
+[ -d "$DEST" ] || die "no such folder: $DEST"
+DEST=$(cd "$DEST" && pwd)
 WORK=$(mktemp -d /tmp/smtplab-record.XXXXXX)
 OUT="$WORK/out"
 mkdir -p "$OUT"
@@ -106,6 +111,15 @@ wait_for_line() {
     die "timed out waiting for /$re/ in $(basename "$file")"
 }
 
+# forget_pid PID: drop a process that has been waited for from PIDS.
+forget_pid() {
+    local keep=() p
+    for p in "${PIDS[@]}"; do
+        [ "$p" = "$1" ] || keep+=("$p")
+    done
+    PIDS=("${keep[@]}")
+}
+
 SERVER_PID=""
 # start_server NAME ARGS...: start smtp_server.py in $NS, wait until listening.
 start_server() {
@@ -125,6 +139,7 @@ start_server() {
 stop_server() {
     kill -TERM "$SERVER_PID"
     wait "$SERVER_PID" || die "server $SERVER_PID exited with $?"
+    forget_pid "$SERVER_PID"
     SERVER_PID=""
 }
 
@@ -148,6 +163,7 @@ cap_stop() {
     sleep 0.5
     kill -INT "$CAP_PID"
     wait "$CAP_PID" || die "dumpcap $CAP_PID exited with $?"
+    forget_pid "$CAP_PID"
     CAP_PID=""
 }
 
@@ -189,6 +205,7 @@ record swaks            25  swaks --server 127.0.0.1 --port 25 \
 record typed-ipv6       25  "${CLIENT[@]}" typed-lab --host ::1 --port 25
 record typed-587        587 "${CLIENT[@]}" typed-lab --host 127.0.0.1 --port 587
 record pipelining       25  "${CLIENT[@]}" pipelining --host 127.0.0.1 --port 25
+record typed-errors     25  "${CLIENT[@]}" typed-errors --host 127.0.0.1 --port 25
 record no-quit          25  "${CLIENT[@]}" no-quit --host 127.0.0.1 --port 25
 record typed-bare-lf-cr 25  "${CLIENT[@]}" typed-bare-lf-cr --host 127.0.0.1 --port 25
 stop_server
@@ -255,5 +272,9 @@ chmod 0644 "$OUT"/*.pcapng
     die "check_captures.py rejected the new captures; old ones left in place"
 }
 cat "$WORK/check.log" >&2
-mv -f "$OUT"/*.pcapng "$HERE"/
-log "all $(ls "$HERE"/*.pcapng | wc -l) captures written to $HERE in $((SECONDS - START)) s"
+for f in "$OUT"/*.pcapng; do
+    name=$(basename "$f")
+    cp "$f" "$DEST/.$name.new"
+    mv -f "$DEST/.$name.new" "$DEST/$name"
+done
+log "all $(ls "$OUT"/*.pcapng | wc -l) captures written to $DEST in $((SECONDS - START)) s"

@@ -6,7 +6,7 @@
   smtp_client.py SCENARIO [--host H] [--port P] [--timeout S]
 
 Scenarios (see README.md for the exact bytes each one sends):
-  typed-lab, typed-backspace, no-quit, typed-bare-lf-cr, starttls,
+  typed-lab, typed-backspace, typed-errors, no-quit, typed-bare-lf-cr, starttls,
   pipelining, refused, syn-unanswered
 
 "Typing" means one byte per send() on a TCP_NODELAY socket with a pause of
@@ -159,6 +159,21 @@ def sc_typed_backspace(a):
     c.close()
 
 
+def sc_typed_errors(a):
+    c = connect(a.host, a.port)
+    c.reply(220)
+    c.type(b"helo\r\n")
+    c.reply(501)
+    c.type(b"helo lab.example\r\n")
+    c.reply(250)
+    c.type(b"rcpt to:<teacher@lab.example>\r\n")
+    c.reply(503)
+    c.type(b"quit\r\n")
+    c.reply(221)
+    c.wait_eof()
+    c.close()
+
+
 def sc_no_quit(a):
     c = connect(a.host, a.port)
     c.reply(220)
@@ -251,6 +266,7 @@ def sc_syn_unanswered(a):
 SCENARIOS = {
     "typed-lab": sc_typed_lab,
     "typed-backspace": sc_typed_backspace,
+    "typed-errors": sc_typed_errors,
     "no-quit": sc_no_quit,
     "typed-bare-lf-cr": sc_typed_bare_lf_cr,
     "starttls": sc_starttls,
