@@ -59,7 +59,10 @@ static expert_field ei_keystroke_sb_unterminated = EI_INIT;
 
 static dissector_handle_t keystroke_handle;
 static dissector_handle_t smtp_handle;
-static range_t *keystroke_ports;
+static dissector_table_t tcp_port_table;
+static protocol_t *keystroke_protocol;
+/* Ports handed back to SMTP while the layer is disabled. */
+static wmem_map_t *given_to_smtp;
 
 /* Key of the per-frame keystroke_info_t in pinfo->pool. */
 #define KS_INFO_KEY 0x6b73
@@ -518,18 +521,40 @@ keystroke_frame_info(packet_info *pinfo)
     return (const keystroke_info_t *)p_get_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY);
 }
 
+/* TRUE when TCP hands this port to the keystroke layer: by the port
+ * preference or by Decode As, which both fill TCP's port table. */
 gboolean
 keystroke_port_watched(guint32 port)
 {
-    return keystroke_ports && value_is_in_range(keystroke_ports, port);
+    return tcp_port_table && dissector_get_uint_handle(tcp_port_table, port) == keystroke_handle &&
+           proto_is_protocol_enabled(keystroke_protocol);
 }
 
-/* The port preference may have changed: read it again. */
+/* At the start of every dissection: a disabled keystroke layer gives its
+ * ports back to the built-in SMTP dissector (else they would show as data),
+ * and takes them again once enabled. Only ports it gave away are taken
+ * back, so an explicit Decode As to SMTP stays. */
 static void
-keystroke_prefs_apply(void)
+keystroke_init(void)
 {
-    wmem_free(wmem_epan_scope(), keystroke_ports);
-    keystroke_ports = range_copy(wmem_epan_scope(), prefs_get_range_value("keystroke", "tcp.port"));
+    gboolean enabled = proto_is_protocol_enabled(keystroke_protocol);
+    range_t *ports = prefs_get_range_value("keystroke", "tcp.port");
+    guint i;
+    guint32 port;
+
+    if (!ports || !tcp_port_table)
+        return;
+    for (i = 0; i < ports->nranges; i++) {
+        for (port = ports->ranges[i].low; port <= ports->ranges[i].high && port <= G_MAXUINT16; port++) {
+            dissector_handle_t current = dissector_get_uint_handle(tcp_port_table, port);
+            if (!enabled && current == keystroke_handle) {
+                dissector_add_uint("tcp.port", port, smtp_handle);
+                wmem_map_insert(given_to_smtp, GUINT_TO_POINTER(port), GUINT_TO_POINTER(1));
+            } else if (enabled && current == smtp_handle && wmem_map_remove(given_to_smtp, GUINT_TO_POINTER(port))) {
+                dissector_add_uint("tcp.port", port, keystroke_handle);
+            }
+        }
+    }
 }
 
 void
@@ -602,7 +627,9 @@ proto_register_keystroke(void)
     expert_module_t *expert_keystroke;
 
     proto_keystroke = proto_register_protocol("Telnet Keystroke Reassembly", "Keystroke", "keystroke");
-    prefs_register_protocol(proto_keystroke, keystroke_prefs_apply);
+    keystroke_protocol = find_protocol_by_id(proto_keystroke);
+    given_to_smtp = wmem_map_new(wmem_epan_scope(), g_direct_hash, g_direct_equal);
+    register_init_routine(keystroke_init);
     proto_register_field_array(proto_keystroke, hf, array_length(hf));
     proto_register_subtree_array(ett, array_length(ett));
     expert_keystroke = expert_register_protocol(proto_keystroke);
@@ -616,5 +643,5 @@ proto_reg_handoff_keystroke(void)
 {
     smtp_handle = find_dissector_add_dependency("smtp", proto_keystroke);
     dissector_add_uint_range_with_preference("tcp.port", KEYSTROKE_TCP_PORTS, keystroke_handle);
-    keystroke_prefs_apply();
+    tcp_port_table = find_dissector_table("tcp.port");
 }

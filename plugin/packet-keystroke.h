@@ -42,7 +42,8 @@ typedef struct {
  * it did not dissect it. Valid until the end of the frame's dissection. */
 const keystroke_info_t *keystroke_frame_info(packet_info *pinfo);
 
-/* The TCP ports the keystroke layer (and so SMTP Lab) watches. */
+/* The TCP ports the keystroke layer (and so SMTP Lab) watches: the port
+ * preference (default 25,587) and any port given to it with Decode As. */
 gboolean keystroke_port_watched(guint32 port);
 
 void proto_register_keystroke(void);

@@ -42,10 +42,21 @@ static int hf_smtplab_complete = -1;
 
 static gint ett_smtplab = -1;
 
-static expert_field ei_smtplab[SM_NOTE_COUNT] = {
-    EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT,
-    EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT, EI_INIT
-};
+static expert_field ei_smtplab_stage_handshake = EI_INIT;
+static expert_field ei_smtplab_stage_banner = EI_INIT;
+static expert_field ei_smtplab_stage_helo = EI_INIT;
+static expert_field ei_smtplab_stage_helo_reply = EI_INIT;
+static expert_field ei_smtplab_stage_quit = EI_INIT;
+static expert_field ei_smtplab_stage_quit_reply = EI_INIT;
+static expert_field ei_smtplab_diag_port_blocked = EI_INIT;
+static expert_field ei_smtplab_diag_cr_nul = EI_INIT;
+static expert_field ei_smtplab_diag_editing = EI_INIT;
+static expert_field ei_smtplab_diag_telnet_negotiation = EI_INIT;
+static expert_field ei_smtplab_diag_helo_no_domain = EI_INIT;
+static expert_field ei_smtplab_diag_starttls_required = EI_INIT;
+static expert_field ei_smtplab_diag_error_reply = EI_INIT;
+static expert_field ei_smtplab_diag_no_reply = EI_INIT;
+static expert_field ei_smtplab_diag_no_quit = EI_INIT;
 
 static dissector_handle_t smtplab_handle;
 
@@ -175,6 +186,32 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
     return sm_process(sc->sm, &pkt);
 }
 
+/* The expert field of a stage marker or diagnosis. */
+static expert_field *
+smtplab_expert_field(sm_note_kind_t kind)
+{
+    switch (kind) {
+    case SM_MARK_HANDSHAKE: return &ei_smtplab_stage_handshake;
+    case SM_MARK_BANNER: return &ei_smtplab_stage_banner;
+    case SM_MARK_HELO: return &ei_smtplab_stage_helo;
+    case SM_MARK_HELO_REPLY: return &ei_smtplab_stage_helo_reply;
+    case SM_MARK_QUIT: return &ei_smtplab_stage_quit;
+    case SM_MARK_QUIT_REPLY: return &ei_smtplab_stage_quit_reply;
+    case SM_DIAG_PORT_BLOCKED: return &ei_smtplab_diag_port_blocked;
+    case SM_DIAG_CR_NUL: return &ei_smtplab_diag_cr_nul;
+    case SM_DIAG_EDITING: return &ei_smtplab_diag_editing;
+    case SM_DIAG_TELNET_NEGOTIATION: return &ei_smtplab_diag_telnet_negotiation;
+    case SM_DIAG_HELO_NO_DOMAIN: return &ei_smtplab_diag_helo_no_domain;
+    case SM_DIAG_STARTTLS_REQUIRED: return &ei_smtplab_diag_starttls_required;
+    case SM_DIAG_ERROR_REPLY: return &ei_smtplab_diag_error_reply;
+    case SM_DIAG_NO_REPLY: return &ei_smtplab_diag_no_reply;
+    case SM_DIAG_NO_QUIT: return &ei_smtplab_diag_no_quit;
+    default: break;
+    }
+    DISSECTOR_ASSERT_NOT_REACHED();
+    return NULL;
+}
+
 typedef struct {
     proto_tree *tree;
     packet_info *pinfo;
@@ -186,7 +223,7 @@ smtplab_add_note(sm_note_kind_t kind, const char *text, void *user)
 {
     smtplab_draw_t *d = (smtplab_draw_t *)user;
 
-    proto_tree_add_expert_format(d->tree, d->pinfo, &ei_smtplab[kind], d->tvb, 0, 0, "%s", text);
+    proto_tree_add_expert_format(d->tree, d->pinfo, smtplab_expert_field(kind), d->tvb, 0, 0, "%s", text);
 }
 
 static int
@@ -299,43 +336,43 @@ proto_register_smtplab(void)
     };
 
     static ei_register_info ei[] = {
-        { &ei_smtplab[SM_MARK_HANDSHAKE],
+        { &ei_smtplab_stage_handshake,
           { "smtplab.stage.handshake", PI_SEQUENCE, PI_CHAT, "Activity 3: TCP three-way handshake", EXPFILL } },
-        { &ei_smtplab[SM_MARK_BANNER],
+        { &ei_smtplab_stage_banner,
           { "smtplab.stage.banner", PI_SEQUENCE, PI_CHAT, "Activity 4: service ready (220 banner)", EXPFILL } },
-        { &ei_smtplab[SM_MARK_HELO],
+        { &ei_smtplab_stage_helo,
           { "smtplab.stage.helo", PI_SEQUENCE, PI_CHAT, "Activity 5: HELO/EHLO", EXPFILL } },
-        { &ei_smtplab[SM_MARK_HELO_REPLY],
+        { &ei_smtplab_stage_helo_reply,
           { "smtplab.stage.helo_reply", PI_SEQUENCE, PI_CHAT, "Activity 6: reply to HELO/EHLO", EXPFILL } },
-        { &ei_smtplab[SM_MARK_QUIT],
+        { &ei_smtplab_stage_quit,
           { "smtplab.stage.quit", PI_SEQUENCE, PI_CHAT, "Activity 7: QUIT", EXPFILL } },
-        { &ei_smtplab[SM_MARK_QUIT_REPLY],
+        { &ei_smtplab_stage_quit_reply,
           { "smtplab.stage.quit_reply", PI_SEQUENCE, PI_CHAT, "Activity 8: 221 closing reply", EXPFILL } },
-        { &ei_smtplab[SM_DIAG_PORT_BLOCKED],
+        { &ei_smtplab_diag_port_blocked,
           { "smtplab.diag.port_blocked", PI_SEQUENCE, PI_WARN,
             "The SMTP port did not accept the connection: try port 587", EXPFILL } },
-        { &ei_smtplab[SM_DIAG_CR_NUL],
+        { &ei_smtplab_diag_cr_nul,
           { "smtplab.diag.cr_nul", PI_PROTOCOL, PI_WARN,
             "Line ended with CR NUL: SMTP servers wait for CR LF", EXPFILL } },
-        { &ei_smtplab[SM_DIAG_EDITING],
+        { &ei_smtplab_diag_editing,
           { "smtplab.diag.editing", PI_PROTOCOL, PI_WARN,
             "Erase keystrokes sent: the server receives the raw bytes", EXPFILL } },
-        { &ei_smtplab[SM_DIAG_TELNET_NEGOTIATION],
+        { &ei_smtplab_diag_telnet_negotiation,
           { "smtplab.diag.telnet_negotiation", PI_PROTOCOL, PI_WARN,
             "Telnet negotiation sent to an SMTP server", EXPFILL } },
-        { &ei_smtplab[SM_DIAG_HELO_NO_DOMAIN],
+        { &ei_smtplab_diag_helo_no_domain,
           { "smtplab.diag.helo_no_domain", PI_PROTOCOL, PI_WARN,
             "HELO/EHLO without the domain RFC 5321 requires", EXPFILL } },
-        { &ei_smtplab[SM_DIAG_STARTTLS_REQUIRED],
+        { &ei_smtplab_diag_starttls_required,
           { "smtplab.diag.starttls_required", PI_SECURITY, PI_NOTE,
             "The server demands STARTTLS first", EXPFILL } },
-        { &ei_smtplab[SM_DIAG_ERROR_REPLY],
+        { &ei_smtplab_diag_error_reply,
           { "smtplab.diag.error_reply", PI_RESPONSE_CODE, PI_WARN,
             "Negative reply (4xx transient, 5xx permanent)", EXPFILL } },
-        { &ei_smtplab[SM_DIAG_NO_REPLY],
+        { &ei_smtplab_diag_no_reply,
           { "smtplab.diag.no_reply", PI_SEQUENCE, PI_WARN,
             "No reply to this command in the capture", EXPFILL } },
-        { &ei_smtplab[SM_DIAG_NO_QUIT],
+        { &ei_smtplab_diag_no_quit,
           { "smtplab.diag.no_quit", PI_SEQUENCE, PI_NOTE,
             "Connection closed without QUIT and 221", EXPFILL } },
     };

@@ -65,5 +65,16 @@ check "typed lab: keystroke.line_in of the first keystroke" \
     "$(fields typed-lab.pcapng 'frame.number == 6' keystroke.char keystroke.index keystroke.line_in)" \
     "h 1 40;"
 
+# Switching the layers off, as in Enabled Protocols, and Decode As.
+lines() { run -n -r "$caps/typed-lab.pcapng" "$@" -T fields -e smtp.req.command -e keystroke.line -e smtplab.stage \
+    | awk -F'\t' '$1 != "" || $2 != "" || $3 != "" { n[$1 "/" ($2 != "") "/" ($3 != "")]++ } END { for (k in n) print k "=" n[k] }' \
+    | sort | tr '\n' ' '; }
+check "keystroke disabled: the built-in SMTP has ports 25 and 587 back, SMTP Lab is silent" \
+    "$(lines --disable-protocol keystroke)" "helo/0/0=1 quit/0/0=1 "
+check "smtplab disabled: lines still reassembled, no stage" \
+    "$(lines --disable-protocol smtplab)" "/1/0=3 helo/1/0=1 quit/1/0=1 "
+check "Decode As SMTP on port 25: the built-in SMTP alone" \
+    "$(lines -d tcp.port==25,smtp)" "helo/0/0=1 quit/0/0=1 "
+
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ]
