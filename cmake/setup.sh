@@ -44,9 +44,23 @@ cmake --install "$build"
 echo
 echo "== tshark -G plugins"
 tshark -G plugins 2>/dev/null | grep smtplab
+if [ "$(id -u)" = 0 ]; then
+    echo "(installed for every user, since Wireshark ignores personal plugin folders when run as root)"
+else
+    echo "(installed in your personal plugin folder; as root, run this command again to install it for every user)"
+fi
 for cap in typed-lab typed-backspace telnet-char; do
     echo
     echo "== tests/captures/$cap.pcapng: each line as the server received it, as the person meant it"
     tshark -n -r "tests/captures/$cap.pcapng" -Y keystroke.line -T fields -E header=y \
         -e frame.number -e keystroke.count -e keystroke.eol -e keystroke.line -e keystroke.line.edited 2>/dev/null
 done
+echo
+echo "== tests/captures/typed-lab.pcapng: the stage of every frame (smtplab.stage, role, lab activity)"
+tshark -n -2 -r tests/captures/typed-lab.pcapng -T fields -E header=y \
+    -e frame.number -e tcp.srcport -e smtplab.stage -e smtplab.role -e smtplab.activity -e smtplab.response_in 2>/dev/null
+echo
+echo "== tests/captures/telnet-char.pcapng: why the server never answered (SMTP Lab's diagnoses)"
+tshark -n -2 -r tests/captures/telnet-char.pcapng -T fields -E occurrence=a -E aggregator='|' \
+    -Y 'smtplab.diag.cr_nul || smtplab.diag.telnet_negotiation || smtplab.diag.no_reply' \
+    -e frame.number -e _ws.expert.message 2>/dev/null | awk -F'\t' '{ gsub(/\|/, "\n    ", $2); print "frame " $1 ":\n    " $2 }'

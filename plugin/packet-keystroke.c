@@ -28,6 +28,9 @@
 
 #define KEYSTROKE_TCP_PORTS "25,587"
 
+/* Telnet commands of a segment named in SMTP Lab's message. */
+#define KS_TELNET_TEXT_MAX 4
+
 /* Frame numbers kept per line for keystroke.segment; the count goes on. */
 #define KS_MAX_SEGMENTS 65536
 
@@ -455,8 +458,14 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         info->open_raw_len = MIN(fr->tail->stored, split.line_pos);
     }
     info->telnet_commands = wmem_array_get_count(w.cmds);
-    if (info->telnet_commands)
-        info->first_telnet = esc_telnet_command(pinfo->pool, &((const ks_cmd_t *)wmem_array_index(w.cmds, 0))->cmd);
+    if (info->telnet_commands) {
+        wmem_strbuf_t *tn_text = wmem_strbuf_new(pinfo->pool, "");
+        for (i = 0; i < info->telnet_commands && i < KS_TELNET_TEXT_MAX; i++)
+            wmem_strbuf_append(tn_text, esc_telnet_command(pinfo->pool, &((const ks_cmd_t *)wmem_array_index(w.cmds, i))->cmd));
+        if (info->telnet_commands > KS_TELNET_TEXT_MAX)
+            wmem_strbuf_append(tn_text, "...");
+        info->telnet_text = wmem_strbuf_finalize(tn_text);
+    }
     p_add_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
 
     for (i = 0; i < wmem_array_get_count(w.cmds); i++) {

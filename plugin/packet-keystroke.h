@@ -35,7 +35,7 @@ typedef struct {
     guint32 nlines;
     keystroke_line_t *lines;
     guint32 telnet_commands;
-    const char *first_telnet; /* "<IAC DO ECHO>" */
+    const char *telnet_text; /* "<IAC DO Suppress Go Ahead><IAC DO ECHO>" (the first few) */
 } keystroke_info_t;
 
 /* The keystroke layer's account of the frame being dissected, or NULL when

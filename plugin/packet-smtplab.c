@@ -157,7 +157,7 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
         pkt.continues_line = ki->continues_line;
         pkt.leaves_line = ki->leaves_line;
         pkt.telnet_commands = ki->telnet_commands;
-        pkt.first_telnet = ki->first_telnet;
+        pkt.telnet_text = ki->telnet_text;
         pkt.nlines = ki->nlines;
         if (ki->nlines)
             lines = wmem_alloc_array(pinfo->pool, sm_line_in_t, ki->nlines);

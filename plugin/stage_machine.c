@@ -543,7 +543,7 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
         sm_note(c, f, SM_DIAG_TELNET_NEGOTIATION, wmem_strdup_printf(c->scope,
             "Telnet command%s %s sent to an SMTP server, which does not speak telnet: the bytes become part of "
             "the next line. Use telnet in line mode (its default on port 25) or nc",
-            pkt->telnet_commands == 1 ? "" : "s", pkt->first_telnet ? pkt->first_telnet : ""));
+            pkt->telnet_commands == 1 ? "" : "s", pkt->telnet_text ? pkt->telnet_text : ""));
 
     for (i = 0; i < pkt->nlines; i++) {
         sm_line_t *ln = (i == 0 && pkt->continues_line && c->open[dir]) ? c->open[dir] : wmem_new0(c->scope, sm_line_t);

@@ -124,7 +124,7 @@ typedef struct {
     const guint8 *open_prefix; /* that line as meant so far (its first bytes) */
     size_t open_prefix_len;
     guint32 telnet_commands;
-    const char *first_telnet; /* the first telnet command, for messages ("<IAC DO ECHO>") */
+    const char *telnet_text; /* the telnet commands, for messages ("<IAC DO ECHO>") */
 } sm_packet_t;
 
 typedef struct sm_conv sm_conv_t;

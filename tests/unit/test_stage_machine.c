@@ -65,7 +65,7 @@ sess_send(sess_t *s, gboolean client, guint8 flags, guint32 len, const sm_line_i
     p.open_prefix = (const guint8 *)prefix;
     p.open_prefix_len = prefix ? strlen(prefix) : 0;
     p.telnet_commands = telnet;
-    p.first_telnet = telnet ? "<IAC DO ECHO>" : NULL;
+    p.telnet_text = telnet ? "<IAC DO Suppress Go Ahead><IAC DO ECHO>" : NULL;
     s->next[d] += len + ((flags & (SM_TH_SYN | SM_TH_FIN)) ? 1 : 0);
     f = sm_process(s->c, &p);
     g_assert_cmpuint(f->num, ==, p.num);
@@ -437,7 +437,7 @@ test_typing_diagnoses(void)
     sess_send(&s, TRUE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 8 */
     n = frame_notes(&s, 5); g_assert_cmpstr(n, ==, "9"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 5, SM_DIAG_TELNET_NEGOTIATION), ==,
-        "Telnet commands <IAC DO ECHO> sent to an SMTP server, which does not speak telnet: the bytes become part "
+        "Telnet commands <IAC DO Suppress Go Ahead><IAC DO ECHO> sent to an SMTP server, which does not speak telnet: the bytes become part "
         "of the next line. Use telnet in line mode (its default on port 25) or nc");
     n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "7,2"); g_free(n);
     n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "2,10"); g_free(n);
