@@ -7,12 +7,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1 caps=$2
-run() { "$here/tshark-as-user.sh" "$build" "$@"; }
-passed=0 failed=0
-check() { # description, actual, expected
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); echo "ok - $1"
-    else failed=$((failed + 1)); printf 'not ok - %s\n  expected: %q\n  actual:   %q\n' "$1" "$3" "$2"; fi
-}
+. "$here/check-lib.sh"
 fields() { # capture, display filter, fields...
     local cap=$1 filter=$2; shift 2
     local args=(-n -2 -r "$caps/$cap" -Y "$filter" -T fields -E occurrence=a -E aggregator='|')
@@ -76,5 +71,4 @@ check "smtplab disabled: lines still reassembled, no stage" \
 check "Decode As SMTP on port 25: the built-in SMTP alone" \
     "$(lines -d tcp.port==25,smtp)" "helo/0/0=1 quit/0/0=1 "
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish

@@ -8,12 +8,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1 caps=$2
-run() { "$here/tshark-as-user.sh" "$build" "$@"; }
-passed=0 failed=0
-check() { # description, actual, expected
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); echo "ok - $1"
-    else failed=$((failed + 1)); printf 'not ok - %s\n  expected: %q\n  actual:   %q\n' "$1" "$3" "$2"; fi
-}
+. "$here/check-lib.sh"
 # Frame numbers (and fields) of the frames a filter matches, on one line.
 frames() { # pass (-1 or -2), capture, filter, [fields...]
     local pass=$1 cap=$2 filter=$3; shift 3
@@ -84,5 +79,4 @@ check "swaks: each command's final reply" \
     "$(frames -2 swaks.pcapng 'smtplab.response_in' smtplab.response_in)" "6:12 14:15 16:17 18:19 20:21 22:23"
 check "swaks: reply time on each reply frame but the banner" "$(frames -2 swaks.pcapng 'smtplab.time >= 0')" "8 9 10 12 15 17 19 21 23"
 
-echo "$passed passed, $failed failed"
-[ "$failed" = 0 ]
+finish
