@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs Debian's tshark with the built plugin loaded, as an unprivileged user
 # when called as root (Wireshark ignores plugin folders for root).
-# Usage: [SMTPLAB_NO_PLUGIN=1] tshark-as-user.sh <build dir> <tshark args...>
+# Usage: [SMTPLAB_NO_PLUGIN=1] [SMTPLAB_PROFILE=<dir>] tshark-as-user.sh <build dir> <tshark args...>
 # Every argument that names an existing file is staged into a fresh
 # world-readable folder first, so that user can read it.
 # SPDX-License-Identifier: GPL-2.0-or-later
@@ -13,6 +13,11 @@ trap 'rm -rf "$stage"' EXIT
 mkdir -p "$stage/plugins/${ver_dir%/}/epan" "$stage/home" "$stage/files"
 # SMTPLAB_NO_PLUGIN=1: the same run without the plugin, for comparisons.
 [ "${SMTPLAB_NO_PLUGIN:-}" = 1 ] || cp "$build/plugins/${ver_dir%/}/epan/smtplab.so" "$stage/plugins/${ver_dir%/}/epan/"
+# SMTPLAB_PROFILE=<folder>: install that folder as the "SMTP Lab" profile.
+if [ -n "${SMTPLAB_PROFILE:-}" ]; then
+    mkdir -p "$stage/home/.config/wireshark/profiles"
+    cp -r "$SMTPLAB_PROFILE" "$stage/home/.config/wireshark/profiles/SMTP Lab"
+fi
 args=()
 for a in "$@"; do
     if [ -f "$a" ]; then
