@@ -49,6 +49,8 @@ struct sm_conv {
     sm_exchange_t *in_reply;      /* the exchange whose multi-line reply goes on */
     guint8 progress;
     guint8 last_stage;
+    guint32 first_frame;
+    guint32 lab_frame[SM_LAB_STAGES]; /* where each lab stage was first reached */
 };
 
 static const char *const sm_stage_names[SM_ST_COUNT] = {
@@ -139,10 +141,15 @@ sm_progress_string(wmem_allocator_t *scope, guint8 progress)
     return wmem_strbuf_finalize(sb);
 }
 
+/* A lab stage reached at frame f; the first time is kept for reports. */
 static void
-sm_seen(sm_conv_t *c, sm_stage_t lab_stage)
+sm_seen(sm_conv_t *c, const sm_frame_t *f, sm_stage_t lab_stage)
 {
-    c->progress |= (guint8)(1u << (lab_stage - SM_ST_HANDSHAKE));
+    guint i = lab_stage - SM_ST_HANDSHAKE;
+
+    c->progress |= (guint8)(1u << i);
+    if (!c->lab_frame[i])
+        c->lab_frame[i] = f->num;
 }
 
 gboolean
@@ -240,7 +247,7 @@ sm_reply_stage(sm_stage_t cmd_stage)
 }
 
 static sm_exchange_t *
-sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, char *text, gboolean cr_nul)
+sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, char *text, const sm_line_in_t *l)
 {
     sm_exchange_t *ex = wmem_new0(c->scope, sm_exchange_t);
 
@@ -248,7 +255,9 @@ sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, c
     ex->cmd_frame = f->num;
     ex->cmd_ts = pkt->ts;
     ex->cmd_text = text;
-    ex->cr_nul = cr_nul;
+    ex->raw_text = sm_quote(c->scope, l->raw, l->raw_len);
+    ex->segments = l->segments;
+    ex->cr_nul = l->cr_nul;
     if (c->queue_tail)
         c->queue_tail->next = ex;
     else
@@ -279,7 +288,7 @@ sm_closing(sm_conv_t *c, sm_frame_t *f, gboolean from_client)
     if (c->closed)
         return;
     c->closed = TRUE;
-    sm_seen(c, SM_ST_TEARDOWN);
+    sm_seen(c, f, SM_ST_TEARDOWN);
     /* After STARTTLS the commands are encrypted: QUIT cannot be seen. */
     /* A client may close right after QUIT, before the 221 arrives: a QUIT
      * left unanswered is no_reply's business. */
@@ -314,11 +323,11 @@ sm_command_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_li
     sm_stage_t stage = sm_command_stage(cmd);
     char *quote = sm_quote(c->scope, text, len);
 
-    sm_push(c, f, pkt, stage, quote, l->cr_nul);
+    sm_push(c, f, pkt, stage, quote, l);
     switch (cmd) {
     case SP_CMD_HELO:
     case SP_CMD_EHLO:
-        sm_seen(c, SM_ST_HELO);
+        sm_seen(c, f, SM_ST_HELO);
         sm_note(c, f, SM_MARK_HELO, wmem_strdup_printf(c->scope,
             "Activity 5: the client greets the server with \"%s\" (%u segment%s)",
             quote, l->segments, l->segments == 1 ? "" : "s"));
@@ -329,7 +338,7 @@ sm_command_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_li
         break;
     case SP_CMD_QUIT:
         c->quit_sent = TRUE;
-        sm_seen(c, SM_ST_QUIT);
+        sm_seen(c, f, SM_ST_QUIT);
         sm_note(c, f, SM_MARK_QUIT, wmem_strdup_printf(c->scope,
             "Activity 7: the client ends the session with \"%s\" (%u segment%s)",
             quote, l->segments, l->segments == 1 ? "" : "s"));
@@ -373,14 +382,14 @@ sm_client_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_lin
 
     if (c->mode == SM_MODE_MESSAGE) {
         if (l->edited_len == 1 && l->edited[0] == '.') {
-            sm_push(c, f, pkt, SM_ST_MESSAGE, wmem_strdup(c->scope, "."), l->cr_nul);
+            sm_push(c, f, pkt, SM_ST_MESSAGE, wmem_strdup(c->scope, "."), l);
             c->mode = SM_MODE_COMMANDS;
         }
         return SM_ST_MESSAGE;
     }
     if (c->auth_continues) {
         c->auth_continues = FALSE;
-        sm_push(c, f, pkt, SM_ST_AUTH, wmem_strdup(c->scope, "(AUTH response)"), l->cr_nul);
+        sm_push(c, f, pkt, SM_ST_AUTH, wmem_strdup(c->scope, "(AUTH response)"), l);
         return SM_ST_AUTH;
     }
     return sm_command_line(c, f, pkt, l, l->edited, l->edited_len);
@@ -398,23 +407,24 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
                               : wmem_strdup(c->scope, ex->stage == SM_ST_BANNER ? "the connection" : "no command");
 
     ex->reply_frame = f->num;
+    ex->reply_ts = f->ts;
     ex->code = r->code;
 
     switch (ex->stage) {
     case SM_ST_BANNER:
         c->banner_done = TRUE;
-        sm_seen(c, SM_ST_BANNER);
+        sm_seen(c, f, SM_ST_BANNER);
         sm_note(c, f, SM_MARK_BANNER, wmem_strdup_printf(c->scope,
             "Activity 4: the server's %u greeting (banner)%s", r->code,
             r->code == 220 ? ": service ready, the client may send HELO or EHLO" : ""));
         break;
     case SM_ST_HELO:
-        sm_seen(c, SM_ST_HELO_REPLY);
+        sm_seen(c, f, SM_ST_HELO_REPLY);
         sm_note(c, f, SM_MARK_HELO_REPLY, wmem_strdup_printf(c->scope,
             "Activity 6: the server answers %s with %u%s", what, r->code, r->code / 100 == 2 ? " (accepted)" : ""));
         break;
     case SM_ST_QUIT:
-        sm_seen(c, SM_ST_QUIT_REPLY);
+        sm_seen(c, f, SM_ST_QUIT_REPLY);
         sm_note(c, f, SM_MARK_QUIT_REPLY, wmem_strdup_printf(c->scope,
             "Activity 8: the server answers QUIT with %u%s", r->code,
             r->code == 221 ? " (closing): the connection closes next" : ""));
@@ -460,8 +470,9 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
 
     if (!ex) {
         /* The server speaks first: its first reply is the banner (220, or
-         * 554 for "no service"), unless the capture began later. */
-        if (!c->banner_done && (c->syn || (ok && (r.code == 220 || r.code == 554)))) {
+         * 554 for "no service"), unless the capture began later. A line
+         * that is no reply (HTTP, TLS, noise) is no banner. */
+        if (!c->banner_done && ok && (c->syn || r.code == 220 || r.code == 554)) {
             ex = wmem_new0(c->scope, sm_exchange_t);
             ex->stage = SM_ST_BANNER;
         } else {
@@ -480,8 +491,8 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
     if (!ok || r.last) {
         c->in_reply = NULL;
         if (!ok) {
-            memset(&r, 0, sizeof r);
             ex->reply_frame = f->num;
+            ex->reply_ts = f->ts;
         } else {
             sm_final_reply(c, f, ex, &r, l);
         }
@@ -586,7 +597,11 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
     gboolean ack = (pkt->flags & SM_TH_ACK) != 0;
 
     f->num = pkt->num;
+    f->ts = pkt->ts;
+    f->progress_before = c->progress;
     f->conv = c;
+    if (!c->first_frame)
+        c->first_frame = pkt->num;
 
     if (syn || !c->base_known[dir]) {
         c->base[dir] = syn ? pkt->seq : pkt->seq - 1;
@@ -599,7 +614,7 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
         if (c->syn && !c->synack && !c->refused && !pkt->from_client) {
             c->refused = TRUE;
             c->closed = TRUE;
-            sm_seen(c, SM_ST_TEARDOWN);
+            sm_seen(c, f, SM_ST_TEARDOWN);
             sm_note(c, f, SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(c->scope,
                 "Connection refused: the server answered the SYN to port %u (frame %u) with RST. Nothing accepts "
                 "connections on that port, or a firewall rejects them; port 25 is often blocked by ISPs: "
@@ -635,7 +650,7 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
         if (pkt->from_client && ack && c->synack && !c->handshake_done && c->base_known[SM_SERVER] &&
             sm_rel(c, SM_SERVER, pkt->ack) >= 1) {
             c->handshake_done = TRUE;
-            sm_seen(c, SM_ST_HANDSHAKE);
+            sm_seen(c, f, SM_ST_HANDSHAKE);
             sm_note(c, f, SM_MARK_HANDSHAKE, wmem_strdup_printf(c->scope,
                 "Activity 3: TCP three-way handshake complete: SYN (frame %u), SYN/ACK (frame %u), ACK (frame %u)",
                 c->syn ? c->syn->num : 0, c->synack->num, f->num));
@@ -662,6 +677,8 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
     if (pkt->payload_len > 0 || (pkt->flags & (SM_TH_SYN | SM_TH_FIN)))
         c->last_sent[dir] = f;
 
+    if (c->progress == SM_PROGRESS_ALL && f->progress_before != SM_PROGRESS_ALL)
+        f->completes = TRUE;
     f->progress = c->progress;
     c->last_stage = (guint8)sm_frame_stage(f);
     return f;
@@ -697,4 +714,42 @@ sm_final_notes(const sm_frame_t *f, wmem_allocator_t *scope, sm_note_cb cb, void
         cb(SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(scope,
             "The SYN to port %u got no answer in this capture. A firewall may drop it; port 25 is often "
             "blocked by ISPs: try port 587", c->server_port), user);
+}
+
+guint32
+sm_conv_lab_frame(const sm_conv_t *conv, sm_stage_t lab_stage)
+{
+    if (lab_stage < SM_ST_HANDSHAKE || lab_stage > SM_ST_TEARDOWN)
+        return 0;
+    return conv->lab_frame[lab_stage - SM_ST_HANDSHAKE];
+}
+
+guint32
+sm_conv_syn_frame(const sm_conv_t *conv)
+{
+    return conv->syn ? conv->syn->num : 0;
+}
+
+guint32
+sm_conv_synack_frame(const sm_conv_t *conv)
+{
+    return conv->synack ? conv->synack->num : 0;
+}
+
+guint32
+sm_conv_first_frame(const sm_conv_t *conv)
+{
+    return conv->first_frame;
+}
+
+gboolean
+sm_conv_refused(const sm_conv_t *conv)
+{
+    return conv->refused;
+}
+
+guint8
+sm_conv_progress(const sm_conv_t *conv)
+{
+    return conv->progress;
 }

@@ -137,8 +137,11 @@ typedef struct sm_exchange {
     guint32 cmd_frame;       /* frame that completed the command line; 0 for the banner */
     nstime_t cmd_ts;
     char *cmd_text;          /* the command as meant, escaped, for messages */
+    char *raw_text;          /* the command as the server received it, escaped */
+    guint32 segments;        /* segments that carried the command line */
     gboolean cr_nul;
     guint32 reply_frame;     /* frame of the final reply line; 0 until seen */
+    nstime_t reply_ts;
     guint16 code;
     struct sm_exchange *next; /* the queue of commands waiting for a reply */
 } sm_exchange_t;
@@ -162,10 +165,13 @@ struct sm_line {
 /* What the machine decided for one frame. Read it with sm_frame_stage. */
 struct sm_frame {
     guint32 num;
+    nstime_t ts;
     guint8 role;             /* sm_role_t */
     guint8 stage;            /* sm_stage_t; SM_ST_NONE: see line / follows */
     guint8 guess;            /* the stage shown while `line` is unfinished */
     guint8 progress;         /* lab stages seen so far, bit (stage - 1) */
+    guint8 progress_before;  /* the same before this frame */
+    gboolean completes;      /* this frame completes the last lab stage */
     sm_line_t *line;         /* keystroke frames: the line they are part of */
     sm_frame_t *follows;     /* pure ACKs and unread payload: the frame whose data it is */
     sm_note_t *notes;        /* markers and diagnoses raised on the first pass */
@@ -189,6 +195,16 @@ void sm_final_notes(const sm_frame_t *f, wmem_allocator_t *scope, sm_note_cb cb,
 
 /* TRUE when the connection went through every lab stage (whole capture). */
 gboolean sm_conv_complete(const sm_conv_t *conv);
+
+/* For reports: the frame where a lab stage was first reached (the ACK that
+ * completed the handshake, the banner's last line, ..., the first FIN or
+ * RST), 0 when it was not; the SYN and SYN/ACK frames; the first frame. */
+guint32 sm_conv_lab_frame(const sm_conv_t *conv, sm_stage_t lab_stage);
+guint32 sm_conv_syn_frame(const sm_conv_t *conv);
+guint32 sm_conv_synack_frame(const sm_conv_t *conv);
+guint32 sm_conv_first_frame(const sm_conv_t *conv);
+gboolean sm_conv_refused(const sm_conv_t *conv);
+guint8 sm_conv_progress(const sm_conv_t *conv);
 
 const char *sm_stage_name(sm_stage_t stage);
 const char *sm_role_name(sm_role_t role);

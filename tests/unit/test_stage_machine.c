@@ -242,6 +242,26 @@ test_typed_lab(void)
     g_assert_cmpuint(sm_stage_activity(sm_frame_stage(frame(&s, 19))), ==, 8);
     g_assert_cmpuint(sm_stage_activity(SM_ST_MAIL), ==, 0);
     n = final_notes(&s, 10); g_assert_cmpstr(n, ==, ""); g_free(n);
+
+    /* What reports read: where each lab stage was reached, and when the
+     * session became complete. */
+    g_assert_cmpuint(sm_conv_syn_frame(s.c), ==, 1);
+    g_assert_cmpuint(sm_conv_synack_frame(s.c), ==, 2);
+    g_assert_cmpuint(sm_conv_first_frame(s.c), ==, 1);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_HANDSHAKE), ==, 3);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_BANNER), ==, 4);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_HELO), ==, 10);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_HELO_REPLY), ==, 12);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_QUIT), ==, 15);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_QUIT_REPLY), ==, 16);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_TEARDOWN), ==, 17);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_MAIL), ==, 0);
+    g_assert_false(frame(&s, 16)->completes);
+    g_assert_true(frame(&s, 17)->completes);
+    g_assert_false(frame(&s, 18)->completes);
+    g_assert_cmpstr(frame(&s, 10)->links->ex->raw_text, ==, "helo lab.example");
+    g_assert_cmpuint(frame(&s, 10)->links->ex->segments, ==, 1);
+    g_assert_cmpuint(frame(&s, 10)->links->ex->code, ==, 250);
     sess_free(&s);
 }
 
