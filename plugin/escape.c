@@ -136,3 +136,21 @@ esc_keystrokes(wmem_allocator_t *scope, tn_machine_t *tn, const guint8 *buf, siz
     }
     return wmem_strbuf_finalize(sb);
 }
+
+char *
+esc_json(wmem_allocator_t *scope, const char *s)
+{
+    wmem_strbuf_t *sb = wmem_strbuf_new(scope, "\"");
+
+    for (; *s; s++) {
+        guint8 b = (guint8)*s;
+        if (b == '"' || b == '\\')
+            wmem_strbuf_append_printf(sb, "\\%c", b);
+        else if (b < 0x20)
+            wmem_strbuf_append_printf(sb, "\\u%04x", b);
+        else
+            wmem_strbuf_append_c(sb, (gchar)b);
+    }
+    wmem_strbuf_append_c(sb, '"');
+    return wmem_strbuf_finalize(sb);
+}

@@ -30,4 +30,8 @@ char *esc_telnet_option(wmem_allocator_t *scope, guint8 option);
 /* A command's name, or "0xhh" for a byte that is not one. */
 char *esc_telnet_command_name(wmem_allocator_t *scope, guint8 cmd);
 
+/* A JSON string literal (quotes included) of a NUL-terminated string;
+ * control characters as \uXXXX. */
+char *esc_json(wmem_allocator_t *scope, const char *s);
+
 #endif /* ESCAPE_H */

@@ -18,10 +18,12 @@
 #include <epan/expert.h>
 #include <epan/proto_data.h>
 #include <epan/address.h>
+#include <epan/tap.h>
 
 #include "packet-smtplab.h"
 #include "packet-keystroke.h"
 #include "stage_machine.h"
+#include "tap-smtplab.h"
 #include "tcp_locate.h"
 
 /* Bytes of an unfinished line read to guess the command being typed. */
@@ -59,6 +61,7 @@ static expert_field ei_smtplab_diag_no_reply = EI_INIT;
 static expert_field ei_smtplab_diag_no_quit = EI_INIT;
 
 static dissector_handle_t smtplab_handle;
+static int smtplab_tap = -1;
 
 /* What smtplab keeps per connection. */
 typedef struct {
@@ -274,7 +277,7 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
                 ti = proto_tree_add_uint(st, hf_smtplab_response_in, tvb, 0, 0, l->ex->reply_frame);
                 proto_item_set_generated(ti);
             }
-        } else {
+        } else if (l->ex->cmd_frame) {
             nstime_t delta;
             ti = proto_tree_add_uint(st, hf_smtplab_request_in, tvb, 0, 0, l->ex->cmd_frame);
             proto_item_set_generated(ti);
@@ -298,6 +301,15 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
         smtplab_add_note(n->kind, n->text, &d);
     if (PINFO_FD_VISITED(pinfo))
         sm_final_notes(f, pinfo->pool, smtplab_add_note, &d);
+
+    if (have_tap_listener(smtplab_tap)) {
+        smtplab_tap_info_t *tap = wmem_new(pinfo->pool, smtplab_tap_info_t);
+        tap->frame = f;
+        tap->stage = stage;
+        tap->ks = keystroke_frame_info(pinfo);
+        tap->whole = PINFO_FD_VISITED(pinfo); /* taps run after the frame is marked visited */
+        tap_queue_packet(smtplab_tap, pinfo, tap);
+    }
     return tvb_captured_length(tvb);
 }
 
@@ -387,6 +399,10 @@ proto_register_smtplab(void)
 
     smtplab_handle = register_dissector("smtplab", dissect_smtplab, proto_smtplab);
     register_postdissector(smtplab_handle);
+    smtplab_tap = register_tap("smtplab");
+#ifdef SMTPLAB_HAVE_SEQUENCE_ANALYSIS
+    register_smtplab_flow(proto_smtplab);
+#endif
 }
 
 void

@@ -486,8 +486,7 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
         }
         c->in_reply = ex;
     }
-    if (ex->cmd_frame)
-        sm_link(c, f, ex, FALSE);
+    sm_link(c, f, ex, FALSE);
     if (!ok || r.last) {
         c->in_reply = NULL;
         if (!ok) {
@@ -587,6 +586,13 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
         f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
 }
 
+/* A single SYN without any answer yet. */
+static gboolean
+sm_syn_unanswered(const sm_conv_t *c)
+{
+    return c->syn && !c->synack && !c->refused && c->syn_count == 1;
+}
+
 sm_frame_t *
 sm_process(sm_conv_t *c, const sm_packet_t *pkt)
 {
@@ -596,8 +602,11 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
     gboolean syn = (pkt->flags & SM_TH_SYN) != 0;
     gboolean ack = (pkt->flags & SM_TH_ACK) != 0;
 
+    gboolean syn_unanswered = sm_syn_unanswered(c);
+
     f->num = pkt->num;
     f->ts = pkt->ts;
+    f->from_client = pkt->from_client;
     f->progress_before = c->progress;
     f->conv = c;
     if (!c->first_frame)
@@ -679,6 +688,8 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
 
     if (c->progress == SM_PROGRESS_ALL && f->progress_before != SM_PROGRESS_ALL)
         f->completes = TRUE;
+    if (syn_unanswered && !sm_syn_unanswered(c))
+        f->answers_syn = TRUE;
     f->progress = c->progress;
     c->last_stage = (guint8)sm_frame_stage(f);
     return f;
@@ -752,4 +763,15 @@ guint8
 sm_conv_progress(const sm_conv_t *conv)
 {
     return conv->progress;
+}
+
+const char *
+sm_note_name(sm_note_kind_t kind)
+{
+    static const char *const names[SM_NOTE_COUNT] = {
+        "stage.handshake", "stage.banner", "stage.helo", "stage.helo_reply", "stage.quit", "stage.quit_reply",
+        "diag.port_blocked", "diag.cr_nul", "diag.editing", "diag.telnet_negotiation", "diag.helo_no_domain",
+        "diag.starttls_required", "diag.error_reply", "diag.no_reply", "diag.no_quit",
+    };
+    return kind < SM_NOTE_COUNT ? names[kind] : "";
 }

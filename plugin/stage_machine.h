@@ -153,7 +153,7 @@ typedef struct sm_note {
 } sm_note_t;
 
 typedef struct sm_link {
-    sm_exchange_t *ex;
+    sm_exchange_t *ex;       /* on a reply frame, also the banner's and unsolicited replies' (cmd_frame 0) */
     gboolean request;        /* TRUE on the command's frame, FALSE on a reply frame */
     struct sm_link *next;
 } sm_link_t;
@@ -166,12 +166,14 @@ struct sm_line {
 struct sm_frame {
     guint32 num;
     nstime_t ts;
+    gboolean from_client;
     guint8 role;             /* sm_role_t */
     guint8 stage;            /* sm_stage_t; SM_ST_NONE: see line / follows */
     guint8 guess;            /* the stage shown while `line` is unfinished */
     guint8 progress;         /* lab stages seen so far, bit (stage - 1) */
     guint8 progress_before;  /* the same before this frame */
     gboolean completes;      /* this frame completes the last lab stage */
+    gboolean answers_syn;    /* the first SYN, unanswered so far, is answered (or sent again) here */
     sm_line_t *line;         /* keystroke frames: the line they are part of */
     sm_frame_t *follows;     /* pure ACKs and unread payload: the frame whose data it is */
     sm_note_t *notes;        /* markers and diagnoses raised on the first pass */
@@ -207,6 +209,8 @@ gboolean sm_conv_refused(const sm_conv_t *conv);
 guint8 sm_conv_progress(const sm_conv_t *conv);
 
 const char *sm_stage_name(sm_stage_t stage);
+/* The expert item's name after "smtplab.": "stage.helo", "diag.cr_nul", ... */
+const char *sm_note_name(sm_note_kind_t kind);
 const char *sm_role_name(sm_role_t role);
 /* The lab activity (3 to 8) that studies a stage, 0 for none. */
 guint sm_stage_activity(sm_stage_t stage);

@@ -232,7 +232,11 @@ test_typed_lab(void)
     g_assert_cmpuint(frame(&s, 10)->links->ex->reply_frame, ==, 12);
     g_assert_false(frame(&s, 12)->links->request);
     g_assert_cmpuint(frame(&s, 12)->links->ex->cmd_frame, ==, 10);
-    g_assert_null(frame(&s, 4)->links); /* the banner answers no command */
+    /* The banner answers no command: its link has no command frame. */
+    g_assert_nonnull(frame(&s, 4)->links);
+    g_assert_false(frame(&s, 4)->links->request);
+    g_assert_cmpuint(frame(&s, 4)->links->ex->cmd_frame, ==, 0);
+    g_assert_cmpuint(frame(&s, 4)->links->ex->code, ==, 220);
     n = sm_progress_string(s.a, frame(&s, 12)->progress);
     g_assert_cmpstr(n, ==, "handshake banner helo helo-reply");
     n = sm_progress_string(s.a, frame(&s, 20)->progress);
@@ -317,6 +321,9 @@ test_refused(void)
         "Connection refused: the server answered the SYN to port 25 (frame 1) with RST. Nothing accepts "
         "connections on that port, or a firewall rejects them; port 25 is often blocked by ISPs: try port 587");
     g_assert_null(frame_note_text(&s, 2, SM_DIAG_NO_QUIT));
+    g_assert_true(frame(&s, 2)->answers_syn);
+    g_assert_cmpstr(sm_note_name(SM_DIAG_PORT_BLOCKED), ==, "diag.port_blocked");
+    g_assert_cmpstr(sm_note_name(SM_MARK_HELO_REPLY), ==, "stage.helo_reply");
     st = final_notes(&s, 1);
     g_assert_cmpstr(st, ==, "");
     g_free(st);
@@ -353,6 +360,8 @@ test_syn_unanswered(void)
     n = final_notes(&s, 1);
     g_assert_cmpstr(n, ==, "");
     g_free(n);
+    g_assert_false(frame(&s, 1)->answers_syn);
+    g_assert_true(frame(&s, 2)->answers_syn);
     sess_free(&s);
 }
 
