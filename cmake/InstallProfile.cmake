@@ -1,8 +1,26 @@
 # Installs the "SMTP Lab" configuration profile, run by `cmake --install`.
 # Inputs: SMTPLAB_PROFILE_SRC (the files), SMTPLAB_PROFILE_DEST (the profile
-# folder). A file the user changed since the last install is kept: the
-# manifest .smtplab-profile records the hash of every file installed.
+# folder; empty: the personal one, from SMTPLAB_TSHARK's "-G folders", as
+# Wireshark picks ~/.wireshark or ~/.config/wireshark). A file the user
+# changed since the last install is kept: the manifest .smtplab-profile
+# records the hash of every file installed.
 # SPDX-License-Identifier: GPL-2.0-or-later
+if(NOT SMTPLAB_PROFILE_DEST)
+    set(_conf "")
+    if(SMTPLAB_TSHARK)
+        execute_process(COMMAND "${SMTPLAB_TSHARK}" -G folders OUTPUT_VARIABLE _folders ERROR_QUIET)
+        string(REGEX MATCH "Personal configuration:[ \t]*([^\n]*)" _m "${_folders}")
+        set(_conf "${CMAKE_MATCH_1}")
+    endif()
+    if(NOT _conf)
+        if(DEFINED ENV{XDG_CONFIG_HOME})
+            set(_conf "$ENV{XDG_CONFIG_HOME}/wireshark")
+        else()
+            set(_conf "$ENV{HOME}/.config/wireshark")
+        endif()
+    endif()
+    set(SMTPLAB_PROFILE_DEST "${_conf}/profiles/SMTP Lab")
+endif()
 file(MAKE_DIRECTORY "${SMTPLAB_PROFILE_DEST}")
 set(_manifest "${SMTPLAB_PROFILE_DEST}/.smtplab-profile")
 set(_old "")

@@ -43,11 +43,17 @@ echo "== installing the plugin"
 cmake --install "$build"
 echo
 echo "== tshark -G plugins"
-tshark -G plugins 2>/dev/null | grep smtplab
+loaded=$(tshark -G plugins 2>/dev/null | grep smtplab || true)
+echo "$loaded"
 if [ "$(id -u)" = 0 ]; then
     echo "(installed for every user, since Wireshark ignores personal plugin folders when run as root)"
 else
     echo "(installed in your personal plugin folder; as root, run this command again to install it for every user)"
+    case "$loaded" in
+    *"$HOME"/*) ;;
+    *)  echo "Note: Wireshark loads the system-wide copy above, not yours; remove it to use your build:" \
+             "sudo rm $(printf '%s' "$loaded" | awk -F'\t' '{print $NF}')" ;;
+    esac
 fi
 for cap in typed-lab typed-backspace telnet-char; do
     echo
