@@ -22,7 +22,7 @@
 #include "escape.h"
 
 typedef struct {
-    guint index;                /* 1, 2, ... in order of first frame */
+    guint number;               /* 1, 2, ... in order of first frame */
     const sm_conv_t *conv;
     char *client;               /* "127.0.0.1:41694" */
     char *server;
@@ -76,7 +76,7 @@ report_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_, const void *
 
     if (!s) {
         s = g_new0(report_session_t, 1);
-        s->index = r->sessions->len + 1;
+        s->number = r->sessions->len + 1;
         s->conv = f->conv;
         s->frames = g_ptr_array_new();
         s->client = report_endpoint(f->from_client ? &pinfo->src : &pinfo->dst,
@@ -168,16 +168,43 @@ report_code_at(const report_session_t *s, guint32 num)
     return 0;
 }
 
+/* The session's command lines (their exchanges), in order. */
+static GPtrArray *
+report_commands(const report_session_t *s)
+{
+    GPtrArray *cmds = g_ptr_array_new();
+    guint i;
+
+    for (i = 0; i < s->frames->len; i++) {
+        const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, i);
+        const sm_link_t *l;
+        for (l = f->links; l; l = l->next) {
+            if (l->request)
+                g_ptr_array_add(cmds, l->ex);
+        }
+    }
+    return cmds;
+}
+
+static double
+report_reply_time(const sm_exchange_t *ex)
+{
+    nstime_t d;
+
+    nstime_delta(&d, &ex->reply_ts, &ex->cmd_ts);
+    return nstime_to_sec(&d);
+}
+
 static void
 report_text(wmem_allocator_t *scope, GString *out, const report_session_t *s)
 {
     const sm_conv_t *c = s->conv;
     GArray *diags = report_diagnoses(scope, s);
+    GPtrArray *cmds;
     guint i;
-    gboolean any = FALSE;
     char *progress = sm_progress_string(scope, sm_conv_progress(c));
 
-    g_string_append_printf(out, "Session %u: %s -> %s, frames %u-%u\n", s->index, s->client, s->server,
+    g_string_append_printf(out, "Session %u: %s -> %s, frames %u-%u\n", s->number, s->client, s->server,
                            sm_conv_first_frame(c), s->last_frame);
     g_string_append(out, "  Lab checklist:\n");
     for (i = 0; i < G_N_ELEMENTS(report_checklist); i++) {
@@ -197,30 +224,22 @@ report_text(wmem_allocator_t *scope, GString *out, const report_session_t *s)
     }
 
     g_string_append(out, "  Command lines:\n");
-    for (i = 0; i < s->frames->len; i++) {
-        const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, i);
-        const sm_link_t *l;
-        for (l = f->links; l; l = l->next) {
-            const sm_exchange_t *ex = l->ex;
-            if (!l->request)
-                continue;
-            any = TRUE;
-            g_string_append_printf(out, "    frame %u: \"%s\"", f->num, ex->cmd_text);
-            if (strcmp(ex->cmd_text, ex->raw_text) != 0)
-                g_string_append_printf(out, " (received as \"%s\")", ex->raw_text);
-            g_string_append_printf(out, ", %u segment%s", ex->segments, ex->segments == 1 ? "" : "s");
-            if (ex->reply_frame) {
-                nstime_t d;
-                nstime_delta(&d, &ex->reply_ts, &ex->cmd_ts);
-                g_string_append_printf(out, ", reply %u in frame %u after %.6f s\n", ex->code, ex->reply_frame,
-                                       nstime_to_sec(&d));
-            } else {
-                g_string_append(out, ", no reply\n");
-            }
-        }
+    cmds = report_commands(s);
+    for (i = 0; i < cmds->len; i++) {
+        const sm_exchange_t *ex = (const sm_exchange_t *)g_ptr_array_index(cmds, i);
+        g_string_append_printf(out, "    frame %u: \"%s\"", ex->cmd_frame, ex->cmd_text);
+        if (strcmp(ex->cmd_text, ex->raw_text) != 0)
+            g_string_append_printf(out, " (received as \"%s\")", ex->raw_text);
+        g_string_append_printf(out, ", %u segment%s", ex->segments, ex->segments == 1 ? "" : "s");
+        if (ex->reply_frame)
+            g_string_append_printf(out, ", reply %u in frame %u after %.6f s\n", ex->code, ex->reply_frame,
+                                   report_reply_time(ex));
+        else
+            g_string_append(out, ", no reply\n");
     }
-    if (!any)
+    if (!cmds->len)
         g_string_append(out, "    none\n");
+    g_ptr_array_free(cmds, TRUE);
 
     g_string_append(out, "  Diagnoses:\n");
     for (i = 0; i < diags->len; i++) {
@@ -239,10 +258,10 @@ report_json(wmem_allocator_t *scope, GString *out, const report_session_t *s)
 {
     const sm_conv_t *c = s->conv;
     GArray *diags = report_diagnoses(scope, s);
+    GPtrArray *cmds;
     guint i;
-    gboolean first = TRUE;
 
-    g_string_append_printf(out, "{\"session\":%u,\"client\":%s,\"server\":%s,", s->index,
+    g_string_append_printf(out, "{\"session\":%u,\"client\":%s,\"server\":%s,", s->number,
                            esc_json(scope, s->client), esc_json(scope, s->server));
     g_string_append_printf(out, "\"first_frame\":%u,\"last_frame\":%u,\"checklist\":{", sm_conv_first_frame(c),
                            s->last_frame);
@@ -258,27 +277,19 @@ report_json(wmem_allocator_t *scope, GString *out, const report_session_t *s)
             g_string_append_printf(out, "%u", fr);
     }
     g_string_append(out, "},\"commands\":[");
-    for (i = 0; i < s->frames->len; i++) {
-        const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, i);
-        const sm_link_t *l;
-        for (l = f->links; l; l = l->next) {
-            const sm_exchange_t *ex = l->ex;
-            if (!l->request)
-                continue;
-            g_string_append_printf(out, "%s{\"frame\":%u,\"stage\":\"%s\",\"meant\":%s,\"received\":%s,\"segments\":%u",
-                                   first ? "" : ",", f->num, sm_stage_name(ex->stage), esc_json(scope, ex->cmd_text),
-                                   esc_json(scope, ex->raw_text), ex->segments);
-            if (ex->reply_frame) {
-                nstime_t d;
-                nstime_delta(&d, &ex->reply_ts, &ex->cmd_ts);
-                g_string_append_printf(out, ",\"reply_code\":%u,\"reply_frame\":%u,\"reply_time\":%.6f}", ex->code,
-                                       ex->reply_frame, nstime_to_sec(&d));
-            } else {
-                g_string_append(out, ",\"reply_code\":null,\"reply_frame\":null,\"reply_time\":null}");
-            }
-            first = FALSE;
-        }
+    cmds = report_commands(s);
+    for (i = 0; i < cmds->len; i++) {
+        const sm_exchange_t *ex = (const sm_exchange_t *)g_ptr_array_index(cmds, i);
+        g_string_append_printf(out, "%s{\"frame\":%u,\"stage\":\"%s\",\"meant\":%s,\"received\":%s,\"segments\":%u",
+                               i ? "," : "", ex->cmd_frame, sm_stage_name(ex->stage), esc_json(scope, ex->cmd_text),
+                               esc_json(scope, ex->raw_text), ex->segments);
+        if (ex->reply_frame)
+            g_string_append_printf(out, ",\"reply_code\":%u,\"reply_frame\":%u,\"reply_time\":%.6f}", ex->code,
+                                   ex->reply_frame, report_reply_time(ex));
+        else
+            g_string_append(out, ",\"reply_code\":null,\"reply_frame\":null,\"reply_time\":null}");
     }
+    g_ptr_array_free(cmds, TRUE);
     g_string_append(out, "],\"diagnoses\":[");
     for (i = 0; i < diags->len; i++) {
         const report_diag_t *d = &g_array_index(diags, report_diag_t, i);
