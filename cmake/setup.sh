@@ -14,6 +14,8 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # What the build and the tests need, from Debian's packages.
 packages=(cmake make gcc libc6-dev libglib2.0-dev libwireshark-dev wireshark-dev tshark util-linux diffutils gawk)
+# tests/gui (the real Wireshark GUI under Xvfb) and tests/live (live capture in a network namespace).
+packages+=(wireshark-qt xvfb xdotool imagemagick iproute2 python3-aiosmtpd)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
