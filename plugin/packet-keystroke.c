@@ -59,6 +59,7 @@ static expert_field ei_keystroke_retransmission = EI_INIT;
 static expert_field ei_keystroke_gap = EI_INIT;
 static expert_field ei_keystroke_line_too_long = EI_INIT;
 static expert_field ei_keystroke_sb_unterminated = EI_INIT;
+static expert_field ei_keystroke_cut_short = EI_INIT;
 
 static dissector_handle_t keystroke_handle;
 static dissector_handle_t smtp_handle;
@@ -97,6 +98,7 @@ typedef struct {
 
 #define KS_F_RETRANS 0x01  /* some leading bytes were seen before */
 #define KS_F_GAP     0x02  /* bytes before this segment are missing */
+#define KS_F_CUT     0x04  /* the capture cut the segment short */
 
 /* What the first pass keeps of one segment. */
 typedef struct {
@@ -190,14 +192,43 @@ ks_get_conv(packet_info *pinfo)
     return kc;
 }
 
+/* The direction of the connection this frame's sender sends. */
+static ks_flow_t *
+ks_get_flow(packet_info *pinfo)
+{
+    ks_conv_t *kc = ks_get_conv(pinfo);
+    int dir = (pinfo->srcport == kc->port0 && addresses_equal(&pinfo->src, &kc->sender0)) ? 0 : 1;
+
+    return &kc->flow[dir];
+}
+
+/* First pass, on a segment cut short by the capture: the bytes it lacks may
+ * end the line being typed, so that line is dropped and the next segment
+ * starts a new one. Its sequence numbers are not taken, so the next
+ * segment is flagged as following missing bytes. A cut retransmission of
+ * bytes already read changes nothing. */
+static ks_frame_t *
+ks_cut_short(packet_info *pinfo, const struct tcpinfo *tcpi)
+{
+    ks_flow_t *flow = ks_get_flow(pinfo);
+    ks_frame_t *fr = wmem_new0(wmem_file_scope(), ks_frame_t);
+
+    fr->flags = KS_F_CUT;
+    if (tcpi && flow->seq_known && (gint32)(tcpi->nxtseq - flow->next_seq) <= 0) {
+        fr->skip = G_MAXUINT32;
+        return fr;
+    }
+    la_split_init(&flow->split);
+    flow->pending = NULL;
+    return fr;
+}
+
 /* First pass: works out which bytes are new, remembers the segment's start
  * state, and moves the flow's state past the segment. */
 static ks_frame_t *
 ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data, guint32 len)
 {
-    ks_conv_t *kc = ks_get_conv(pinfo);
-    int dir = (pinfo->srcport == kc->port0 && addresses_equal(&pinfo->src, &kc->sender0)) ? 0 : 1;
-    ks_flow_t *flow = &kc->flow[dir];
+    ks_flow_t *flow = ks_get_flow(pinfo);
     ks_frame_t *fr = wmem_new0(wmem_file_scope(), ks_frame_t);
     ks_walk_t w;
     guint i;
@@ -279,7 +310,9 @@ ks_line_info(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, const ks_piece_t 
     guint32 dropped = p->prefix_len - kept;
     la_edit_t ed;
 
-    out->raw_len = p->content_len > dropped ? p->content_len - dropped : 0;
+    /* The kept bytes of the line before this segment, then this segment's
+     * bytes up to the line ending (which may have begun in a dropped byte). */
+    out->raw_len = MIN(p->content_len, kept) + (p->content_len > p->prefix_len ? p->content_len - p->prefix_len : 0);
     out->raw = (const guint8 *)tvb_memdup(pinfo->pool, ltvb, loff, out->raw_len);
     out->total_len = p->total_len;
     out->dropped = dropped;
@@ -289,6 +322,43 @@ ks_line_info(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, const ks_piece_t 
     out->edited = ed.text;
     out->edited_len = ed.len;
     out->backspaces = ed.backspaces;
+}
+
+/* The lines of a segment cut short, read on their own from its captured
+ * bytes, the last one ending where the capture does: for the SMTP Lab
+ * layer, which would otherwise not know what the segment said. */
+static keystroke_info_t *
+ks_cut_info(tvbuff_t *tvb, packet_info *pinfo, const guint8 *bytes, guint32 len, gboolean client)
+{
+    keystroke_info_t *info = wmem_new0(pinfo->pool, keystroke_info_t);
+    la_splitter_t split;
+    ks_walk_t w;
+    guint32 i;
+
+    la_split_init(&split);
+    ks_walk(pinfo->pool, &split, NULL, bytes, len, 0, &w);
+    if (la_split_in_line(&split)) {
+        ks_piece_t tail;
+        memset(&tail, 0, sizeof tail);
+        tail.seg_start = w.tail_start;
+        tail.seg_end = len;
+        tail.eol = LA_EOL_NONE;
+        tail.content_len = split.cr ? split.content_len : split.line_pos;
+        tail.total_len = split.line_pos;
+        wmem_array_append_one(w.pieces, tail);
+    }
+    info->lines_known = TRUE;
+    info->client = client;
+    info->nlines = wmem_array_get_count(w.pieces);
+    info->lines = wmem_alloc_array(pinfo->pool, keystroke_line_t, info->nlines ? info->nlines : 1);
+    for (i = 0; i < info->nlines; i++) {
+        const ks_piece_t *p = (const ks_piece_t *)wmem_array_index(w.pieces, i);
+        ks_line_info(tvb, p->seg_start, pinfo, p, client, &info->lines[i]);
+    }
+    info->telnet_commands = wmem_array_get_count(w.cmds);
+    if (info->telnet_commands)
+        info->telnet_text = esc_telnet_command(pinfo->pool, &((const ks_cmd_t *)wmem_array_index(w.cmds, 0))->cmd);
+    return info;
 }
 
 /* Adds one completed line's subtree. */
@@ -384,6 +454,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     guint32 len = tvb_captured_length(tvb);
     const guint8 *bytes = (const guint8 *)tvb_memdup(pinfo->pool, tvb, 0, len);
     gboolean client = pinfo->destport == pinfo->match_uint;
+    gboolean cut = len < tvb_reported_length(tvb);
     ks_frame_t *fr;
     la_splitter_t split;
     ks_walk_t w;
@@ -404,7 +475,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         return call_dissector(smtp_handle, tvb, pinfo, tree);
 
     if (!PINFO_FD_VISITED(pinfo)) {
-        fr = ks_first_pass(pinfo, tcpi, bytes, len);
+        fr = cut ? ks_cut_short(pinfo, tcpi) : ks_first_pass(pinfo, tcpi, bytes, len);
         p_add_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num, fr);
     } else {
         fr = (ks_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num);
@@ -419,6 +490,21 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         tn_init(&tn);
         proto_tree_add_string(ks_tree, hf_keystroke_char, tvb, 0, len, esc_keystrokes(pinfo->pool, &tn, bytes, len));
         return len;
+    }
+
+    /* A segment cut short by the capture's snapshot length: no keystrokes
+     * are drawn, SMTP shows it as it would without us (TCP does not
+     * reassemble cut segments either), and its lines go to SMTP Lab. */
+    if (fr->flags & KS_F_CUT) {
+        if (fr->skip >= len) {
+            info = wmem_new0(pinfo->pool, keystroke_info_t);
+            info->client = client;
+        } else {
+            info = ks_cut_info(tvb, pinfo, bytes, len, client);
+        }
+        p_add_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
+        proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_cut_short, tvb, 0, len);
+        return call_dissector(smtp_handle, tvb, pinfo, tree);
     }
 
     col_set_str(pinfo->cinfo, COL_PROTOCOL, "Keystroke");
@@ -631,6 +717,10 @@ proto_register_keystroke(void)
         { &ei_keystroke_sb_unterminated,
           { "keystroke.telnet.sb_unterminated", PI_MALFORMED, PI_WARN,
             "Telnet subnegotiation (IAC SB) without IAC SE within 1024 bytes: read as data from here on", EXPFILL } },
+        { &ei_keystroke_cut_short,
+          { "keystroke.cut_short", PI_SEQUENCE, PI_WARN,
+            "Segment cut short by the capture's snapshot length: its bytes are read on their own, "
+            "not as keystrokes of a line, and the next segment starts a new line", EXPFILL } },
     };
 
     expert_module_t *expert_keystroke;

@@ -1,0 +1,26 @@
+# Runs gen-hostile.py into OUT and compares every file with the committed
+# one in COMMITTED: the captures must be what the generator writes.
+# cmake -DPYTHON=... -DGEN=... -DCOMMITTED=... -DOUT=... -P compare-generated.cmake
+# SPDX-License-Identifier: GPL-2.0-or-later
+file(REMOVE_RECURSE ${OUT})
+file(MAKE_DIRECTORY ${OUT})
+execute_process(COMMAND ${PYTHON} ${GEN} ${OUT} RESULT_VARIABLE rc)
+if(NOT rc EQUAL 0)
+    message(FATAL_ERROR "gen-hostile.py failed (${rc})")
+endif()
+file(GLOB committed RELATIVE ${COMMITTED} ${COMMITTED}/*.pcap)
+file(GLOB written RELATIVE ${OUT} ${OUT}/*.pcap)
+list(SORT committed)
+list(SORT written)
+if(NOT committed STREQUAL written)
+    message(FATAL_ERROR "committed captures (${committed}) are not the generated ones (${written})")
+endif()
+foreach(f ${written})
+    file(SHA256 ${OUT}/${f} a)
+    file(SHA256 ${COMMITTED}/${f} b)
+    if(NOT a STREQUAL b)
+        message(FATAL_ERROR "${f}: the committed capture differs from what gen-hostile.py writes")
+    endif()
+endforeach()
+list(LENGTH written n)
+message(STATUS "${n} captures, each identical to the generator's output")
