@@ -4,6 +4,7 @@
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include "escape.h"
+#include "ws_compat.h"
 
 static void
 esc_byte(wmem_strbuf_t *sb, guint8 b)
@@ -27,7 +28,7 @@ esc_byte(wmem_strbuf_t *sb, guint8 b)
 char *
 esc_bytes(wmem_allocator_t *scope, const guint8 *buf, size_t len)
 {
-    wmem_strbuf_t *sb = wmem_strbuf_sized_new(scope, len + 1, 0);
+    wmem_strbuf_t *sb = wmem_strbuf_new_sized(scope, len + 1);
     size_t i;
 
     for (i = 0; i < len; i++)
@@ -83,7 +84,7 @@ esc_telnet_command(wmem_allocator_t *scope, const tn_command_t *cmd)
 char *
 esc_keystrokes(wmem_allocator_t *scope, tn_machine_t *tn, const guint8 *buf, size_t len)
 {
-    wmem_strbuf_t *sb = wmem_strbuf_sized_new(scope, len + 1, 0);
+    wmem_strbuf_t *sb = wmem_strbuf_new_sized(scope, len + 1);
     size_t i;
 
     for (i = 0; i < len; i++) {

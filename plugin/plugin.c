@@ -12,6 +12,7 @@
 #include "packet-keystroke.h"
 #include "packet-smtplab.h"
 #include "tap-smtplab.h"
+#include "ws_compat.h"
 
 #ifndef VERSION
 #define VERSION "0.0.0"
@@ -22,6 +23,8 @@ WS_DLL_PUBLIC_DEF const int plugin_want_major = WIRESHARK_VERSION_MAJOR;
 WS_DLL_PUBLIC_DEF const int plugin_want_minor = WIRESHARK_VERSION_MINOR;
 
 WS_DLL_PUBLIC void plugin_register(void);
+
+SMTPLAB_PLUGIN_DESCRIBE(WS_PLUGIN_DESC_DISSECTOR | WS_PLUGIN_DESC_TAP_LISTENER)
 
 /* The tap listeners that tshark's -z and Wireshark's Statistics menu offer. */
 static void

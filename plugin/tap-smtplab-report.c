@@ -20,6 +20,7 @@
 #include "packet-smtplab.h"
 #include "tap-smtplab.h"
 #include "escape.h"
+#include "ws_compat.h"
 
 typedef struct {
     guint number;               /* 1, 2, ... in order of first frame */
@@ -335,8 +336,9 @@ report_finish(void *p)
     g_free(r);
 }
 
-/* -z smtplab,report[,json][,<display filter>] */
-static void
+/* -z smtplab,report[,json][,<display filter>]; FALSE when the listener
+ * could not be registered (a bad display filter). */
+static gboolean
 report_init(const char *opt_arg, void *userdata _U_)
 {
     report_t *r = g_new0(report_t, 1);
@@ -361,14 +363,17 @@ report_init(const char *opt_arg, void *userdata _U_)
         fprintf(stderr, "tshark: couldn't register the SMTP Lab report: %s\n", err->str);
         g_string_free(err, TRUE);
         report_finish(r);
+        return FALSE;
     }
+    return TRUE;
 }
+SMTPLAB_STAT_TAP_INIT_CB(report_init_cb, report_init)
 
 static stat_tap_ui report_ui = {
     REGISTER_STAT_GROUP_GENERIC,
     NULL,
     "smtplab,report",
-    report_init,
+    report_init_cb,
     0,
     NULL
 };

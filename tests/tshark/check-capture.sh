@@ -13,6 +13,10 @@ build=$1 cap=$2 expdir=$3
 name=$(basename "$cap"); name=${name%.*}
 run() { "$here/tshark-as-user.sh" "$build" "$@"; }
 work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+# Where Wireshark's own output changed after 4.0, <expdir>/<version>/ holds
+# that version's file (../versions/README.md).
+. "$here/../versions/ws-version.sh"
+ws=$(ws_version "$build")
 
 fields=(frame.number tcp.srcport tcp.len
         keystroke.char keystroke.index keystroke.interval keystroke.line keystroke.line.edited
@@ -40,15 +44,16 @@ run -n -2 -V -r "$cap" > "$work/verbose"
 
 if [ "${SMTPLAB_UPDATE:-}" = 1 ]; then
     mkdir -p "$expdir"
-    for k in 2pass 1pass summary; do cp "$work/$k" "$expdir/$name.$k"; done
+    for k in 2pass 1pass summary; do ws_update_expected "$ws" "$expdir" "$name.$k" "$work/$k"; done
     echo "updated $expdir/$name.{2pass,1pass,summary}"
     exit 0
 fi
 
 status=0
 for k in 2pass 1pass summary; do
-    [ -s "$expdir/$name.$k" ] || { echo "FAIL: no expected file $name.$k"; status=1; continue; }
-    diff -u "$expdir/$name.$k" "$work/$k" || { echo "FAIL: $k output differs from $name.$k"; status=1; }
+    exp=$(ws_expected "$ws" "$expdir" "$name.$k")
+    [ -s "$exp" ] || { echo "FAIL: no expected file $name.$k"; status=1; continue; }
+    diff -u "$exp" "$work/$k" || { echo "FAIL: $k output differs from ${exp#"$expdir/"}"; status=1; }
 done
 # The full tree shows the same lines as meant, and the same stages.
 col() { awk -F'\t' -v c="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) n = i; next } { print $n }' "$work/2pass"; }

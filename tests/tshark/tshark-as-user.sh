@@ -33,8 +33,25 @@ envs=(env -i PATH=/usr/bin:/bin HOME="$stage/home" TZ=UTC LC_ALL=C.UTF-8
       WIRESHARK_DEBUG_WMEM_OVERRIDE="${WIRESHARK_DEBUG_WMEM_OVERRIDE:-strict}"
       WIRESHARK_ABORT_ON_DISSECTOR_BUG=1
       ${SMTPLAB_EXTRA_ENV:-})
-if [ "$(id -u)" = 0 ]; then
-    setpriv --reuid=nobody --regid=nogroup --clear-groups "${envs[@]}" tshark "${args[@]}"
+tshark_as_user() {
+    if [ "$(id -u)" = 0 ]; then
+        setpriv --reuid=nobody --regid=nogroup --clear-groups "${envs[@]}" tshark "$@"
+    else
+        "${envs[@]}" tshark "$@"
+    fi
+}
+# Wireshark 4.2 and later print -T fields values differently from 4.0 (a
+# backslash doubled, booleans as True/False): read them as 4.0 prints them,
+# so that one set of expected values holds (../versions/ws-version.sh).
+. "$(dirname "$0")/../versions/ws-version.sh"
+if ws_at_least "${ver_dir%/}" 4.2 && [[ " $* " == *" -T fields "* || " $* " == *" -Tfields "* ]]; then
+    booleans="$build/ws-boolean-fields"
+    if ! [ "$booleans" -nt "$build/plugins/${ver_dir%/}/epan/smtplab.so" ]; then
+        env -u SMTPLAB_NO_PLUGIN -u SMTPLAB_PROFILE "$0" "$build" -G fields |
+            gawk -F'\t' '$1 == "F" && $4 == "FT_BOOLEAN" { print $3 }' > "$booleans.$$"
+        mv -f "$booleans.$$" "$booleans"
+    fi
+    tshark_as_user "${args[@]}" | ws_fields_as_base "$booleans" "$@"
 else
-    "${envs[@]}" tshark "${args[@]}"
+    tshark_as_user "${args[@]}"
 fi
