@@ -14,8 +14,15 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # What the build and the tests need, from Debian's packages.
 packages=(cmake make gcc libc6-dev libglib2.0-dev libwireshark-dev wireshark-dev tshark util-linux diffutils gawk)
+# tests/versions (Wireshark 4.4 and 4.6 in Debian chroots, and the .deb): debootstrap,
+# and what CPack runs for the package's Depends (dpkg-shlibdeps, file). The chroots
+# get the list above and these two.
+packages+=(debootstrap dpkg-dev file)
 # tests/gui (the real Wireshark GUI under Xvfb) and tests/live (live capture in a network namespace).
 packages+=(wireshark-qt xvfb xdotool imagemagick iproute2 python3-aiosmtpd)
+# tests/hostile (capture generator, peak memory), tests/fuzz (libFuzzer with clang,
+# ASan/UBSan runtimes come with gcc), tests/valgrind.
+packages+=(python3 time clang-14 libclang-rt-14-dev valgrind)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
