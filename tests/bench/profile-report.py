@@ -148,6 +148,11 @@ def main():
                 continue
             print(f"  {obj:28} {a:14,} {b:14,} {b - a:13,} {pct(b - a, grow):>9}")
 
+        _, whole = annotate(run(f"{mode}.plugin"), False)
+        print(f"\nTop functions of the whole plugin run, start-up included, self Ir (% of {t1:,}):")
+        for (fn, obj), c in sorted(whole.items(), key=lambda kv: -kv[1])[:10]:
+            print(f"  {c:13,} {pct(c, t1)}  {fn}  [{obj}]")
+
         print(f"\nTop functions of the plugin run, self Ir of the frames (% of {n1:,}):")
         for (fn, obj), c in sorted(f1.items(), key=lambda kv: -kv[1])[:20]:
             print(f"  {c:13,} {pct(c, n1)}  {fn}  [{obj}]")

@@ -127,7 +127,7 @@ mkdir -p "$res"
     echo "runs	$runs"
 } > "$res/env.tsv"
 for n in "${!cap[@]}"; do
-    echo "capture	$n	$(cat "${cap[$n]}.json" 2>/dev/null | tr -d '\n ' || true)" >> "$res/env.tsv"
+    echo "capture	$n	$(tr -d '\n ' < "${cap[$n]}.json" 2>/dev/null || true)" >> "$res/env.tsv"
 done
 printf 'size\tmode\tvariant\trun\twall_s\tuser_s\tsys_s\tmaxrss_kb\texit\tother_cpu_s\n' > "$res/results.tsv"
 
