@@ -5,11 +5,18 @@
  * (18 keystrokes)") instead of one per keystroke, each reply with its code,
  * and the teardown; keystrokes and the ACKs between them are left out.
  *
+ * It listens to the "smtplab" tap, which SMTP Lab feeds only for the frames
+ * of connections on its ports. The items are Wireshark's to free
+ * (sequence_analysis_list_free: g_free of frame_label, time_str, comment,
+ * free_address of the addresses), so everything in them is g_malloc'ed.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #include <wireshark.h>
 #include <epan/packet.h>
 #include <epan/tap.h>
+#include <epan/address.h>
+#include <epan/to_str.h>
 #include <epan/sequence_analysis.h>
 
 #include "packet-smtplab.h"
@@ -19,10 +26,31 @@
 /* Lines of one frame named on its arrow; more are counted. */
 #define FLOW_LINES_MAX 3
 
+/* A line as meant, escaped, with its keystrokes when it was typed and its
+ * ending when it is not CRLF (a server waits for CRLF: the reason when no
+ * reply follows). */
+static void
+flow_append_line(GString *label, const keystroke_line_t *l)
+{
+    char *text = esc_bytes(NULL, l->edited, l->edited_len);
+    gboolean odd_eol = l->eol != LA_EOL_CRLF && l->eol != LA_EOL_NONE;
+
+    g_string_append(label, text);
+    if (l->segments > 1 && odd_eol)
+        g_string_append_printf(label, " (%u keystrokes, %s)", l->segments, la_eol_name(l->eol));
+    else if (l->segments > 1)
+        g_string_append_printf(label, " (%u keystrokes)", l->segments);
+    else if (odd_eol)
+        g_string_append_printf(label, " (%s)", la_eol_name(l->eol));
+    wmem_free(NULL, text);
+}
+
+/* The text on the frame's arrow (g_malloc'ed), or NULL to leave it out. */
 static gchar *
 flow_label(const smtplab_tap_info_t *tap)
 {
     const sm_frame_t *f = tap->frame;
+    const keystroke_info_t *ks = tap->ks;
     GString *label;
     guint32 i;
 
@@ -36,28 +64,78 @@ flow_label(const smtplab_tap_info_t *tap)
         if (tap->stage == SM_ST_HANDSHAKE || tap->stage == SM_ST_TEARDOWN)
             return g_strdup("ACK");
         return NULL;
+    case SM_ROLE_DATA:
+        return tap->stage == SM_ST_TLS ? g_strdup("TLS") : NULL;
     case SM_ROLE_LINE:
     case SM_ROLE_REPLY:
         break;
-    case SM_ROLE_DATA:
-        return tap->stage == SM_ST_TLS ? g_strdup("TLS") : NULL;
     default:
         return NULL;
     }
-    if (!tap->ks || !tap->ks->nlines)
+    if (!ks || !ks->nlines)
         return NULL;
+    /* The message is not the lab's subject: its lines are counted. */
+    if (tap->stage == SM_ST_MESSAGE)
+        return g_strdup_printf("message (%u line%s)", ks->nlines, ks->nlines == 1 ? "" : "s");
     label = g_string_new(NULL);
-    for (i = 0; i < tap->ks->nlines && i < FLOW_LINES_MAX; i++) {
-        const keystroke_line_t *l = &tap->ks->lines[i];
-        char *text = esc_bytes(NULL, l->edited, l->edited_len);
-        g_string_append_printf(label, "%s%s", i ? " / " : "", text);
-        if (l->segments > 1)
-            g_string_append_printf(label, " (%u keystrokes)", l->segments);
-        wmem_free(NULL, text);
+    if (f->role == SM_ROLE_REPLY) {
+        /* A reply: its first line, code included; a multi-line reply in
+         * one segment says how many lines it has. */
+        flow_append_line(label, &ks->lines[0]);
+        if (ks->nlines > 1)
+            g_string_append_printf(label, " (%u lines)", ks->nlines);
+        return g_string_free(label, FALSE);
     }
-    if (tap->ks->nlines > FLOW_LINES_MAX)
-        g_string_append_printf(label, " / ... (%u lines)", tap->ks->nlines);
+    /* Command lines: one, or a few pipelined in one segment. */
+    for (i = 0; i < ks->nlines && i < FLOW_LINES_MAX; i++) {
+        if (i)
+            g_string_append(label, " / ");
+        flow_append_line(label, &ks->lines[i]);
+    }
+    if (ks->nlines > FLOW_LINES_MAX)
+        g_string_append_printf(label, " / ... (%u lines)", ks->nlines);
     return g_string_free(label, FALSE);
+}
+
+/* The comment at the right of the arrow: the lab activity and stage, and
+ * for lines and replies the whole label again (tshark's text ladder cuts
+ * an arrow's label to the width between two nodes). */
+static gchar *
+flow_comment(const smtplab_tap_info_t *tap, const gchar *label)
+{
+    guint activity = sm_stage_activity(tap->stage);
+    const char *stage = sm_stage_name(tap->stage);
+    gboolean text = tap->frame->role == SM_ROLE_LINE || tap->frame->role == SM_ROLE_REPLY;
+
+    if (activity)
+        return text ? g_strdup_printf("Activity %u, %s: %s", activity, stage, label)
+                    : g_strdup_printf("Activity %u, %s", activity, stage);
+    return text ? g_strdup_printf("%s: %s", stage, label) : g_strdup(stage);
+}
+
+/* One node per side even when client and server share an address (a lab
+ * on localhost): then the nodes are "address:port". */
+static void
+flow_split_nodes(seq_analysis_item_t *sai)
+{
+    address *ends[2] = { &sai->src_addr, &sai->dst_addr };
+    guint16 ports[2] = { sai->port_src, sai->port_dst };
+    int i;
+
+    if (!addresses_equal(&sai->src_addr, &sai->dst_addr))
+        return;
+    for (i = 0; i < 2; i++) {
+        char *addr = address_to_str(NULL, ends[i]);
+        gchar *node = ends[i]->type == AT_IPv6 ? g_strdup_printf("[%s]:%u", addr, ports[i])
+                                               : g_strdup_printf("%s:%u", addr, ports[i]);
+        address tmp;
+
+        set_address(&tmp, AT_STRINGZ, (int)strlen(node) + 1, node);
+        free_address(ends[i]);
+        copy_address(ends[i], &tmp);
+        g_free(node);
+        wmem_free(NULL, addr);
+    }
 }
 
 static tap_packet_status
@@ -79,12 +157,11 @@ smtplab_seq_analysis_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_
     sai->frame_number = pinfo->num;
     sai->port_src = (guint16)pinfo->srcport;
     sai->port_dst = (guint16)pinfo->destport;
+    flow_split_nodes(sai);
     sai->frame_label = label;
-    if (sm_stage_activity(tap->stage))
-        sai->comment = g_strdup_printf("Activity %u: %s", sm_stage_activity(tap->stage), sm_stage_name(tap->stage));
-    else
-        sai->comment = g_strdup(sm_stage_name(tap->stage));
+    sai->comment = flow_comment(tap, label);
     sai->line_style = 1;
+    /* Sessions told apart by their first frame (the text ladder's first column). */
     sai->conv_num = (guint16)sm_conv_first_frame(tap->frame->conv);
     sai->display = TRUE;
     g_queue_push_tail(sainfo->items, sai);
