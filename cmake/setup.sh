@@ -38,8 +38,21 @@ build=${SMTPLAB_BUILD_DIR:-build}
 # a system-wide install, everyone else the personal plugin folder.
 system=OFF
 [ "$(id -u)" = 0 ] && system=ON
+# The flow graph needs one Wireshark header that Debian's libwireshark-dev
+# does not install: fetched from Debian's source package of the installed
+# version (cmake/fetch-ws-headers.sh). The test command requires it, so that
+# CI cannot silently drop the flow graph; the demo goes on without it.
+require_flow=OFF
+[ "$mode" = test ] && require_flow=ON
+echo "== fetching epan/sequence_analysis.h from Debian's wireshark source package"
+mkdir -p "$build"
+if ! bash cmake/fetch-ws-headers.sh "$build"; then
+    [ "$mode" = test ] && { echo "== the test command needs the flow graph's header: stopping" >&2; exit 1; }
+    echo "== could not fetch it: building without the SMTP Lab flow graph (-z flow,smtplab)"
+fi
 echo "== building in $build"
-cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMTPLAB_SYSTEM_INSTALL=$system
+cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DSMTPLAB_SYSTEM_INSTALL=$system \
+    -DSMTPLAB_REQUIRE_FLOW=$require_flow
 cmake --build "$build" -j "$(nproc)"
 
 if [ "$mode" = test ]; then
@@ -74,6 +87,11 @@ echo
 echo "== tests/captures/typed-lab.pcapng: the stage of every frame (smtplab.stage, role, lab activity)"
 tshark -n -2 -r tests/captures/typed-lab.pcapng -T fields -E header=y \
     -e frame.number -e tcp.srcport -e smtplab.stage -e smtplab.role -e smtplab.activity -e smtplab.response_in 2>/dev/null
+if tshark -G plugins 2>/dev/null | grep -q smtplab && tshark -q -z help 2>/dev/null | grep -q 'flow,smtplab'; then
+    echo
+    echo "== tests/captures/typed-lab.pcapng: the session as a ladder (SMTP Lab flow graph)"
+    tshark -n -q -z flow,smtplab,standard -r tests/captures/typed-lab.pcapng 2>/dev/null
+fi
 echo
 echo "== tests/captures/telnet-char.pcapng: why the server never answered (SMTP Lab's diagnoses)"
 tshark -n -2 -r tests/captures/telnet-char.pcapng -T fields -E occurrence=a -E aggregator='|' \
