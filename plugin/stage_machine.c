@@ -24,12 +24,26 @@ typedef enum {
 /* Commands quoted in messages are cut to this many bytes. */
 #define SM_QUOTE_MAX 60
 
+/* The frames that sent data, SYN or FIN in one direction, by the relative
+ * sequence number just past them: sorted, in capture order almost always
+ * appended at the end. 16 bytes a frame (a wmem_tree node took 64). */
+typedef struct {
+    guint32 end;
+    sm_frame_t *f;
+} sm_sent_t;
+
+typedef struct {
+    sm_sent_t *v;
+    guint32 n, cap;
+} sm_sent_list_t;
+
 struct sm_conv {
     wmem_allocator_t *scope;
+    nstime_t now;                 /* time of the frame being processed */
     guint16 server_port;
     gboolean base_known[2];
     guint32 base[2];              /* sequence number before the first byte */
-    wmem_tree_t *sent[2];         /* frames that carried data, SYN or FIN, by relative end */
+    sm_sent_list_t sent[2];       /* frames that carried data, SYN or FIN, by relative end */
     sm_frame_t *last_sent[2];
     sm_line_t *open[2];           /* the line being typed, NULL between lines */
     sm_frame_t *syn;
@@ -165,9 +179,73 @@ sm_conv_new(wmem_allocator_t *scope, guint16 server_port)
 
     c->scope = scope;
     c->server_port = server_port;
-    c->sent[0] = wmem_tree_new(scope);
-    c->sent[1] = wmem_tree_new(scope);
     return c;
+}
+
+/* The first index whose end is >= key. */
+static guint32
+sm_sent_search(const sm_sent_list_t *l, guint32 key)
+{
+    guint32 lo = 0, hi = l->n;
+
+    while (lo < hi) {
+        guint32 mid = lo + (hi - lo) / 2;
+        if (l->v[mid].end < key)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo;
+}
+
+/* Records frame f as sending up to key; a frame recorded before with the
+ * same end is replaced, as a retransmission replaces what it repeats. */
+static void
+sm_sent_insert(sm_conv_t *c, sm_sent_list_t *l, guint32 key, sm_frame_t *f)
+{
+    guint32 i;
+
+    if (l->n && l->v[l->n - 1].end < key) {
+        i = l->n;
+    } else {
+        i = sm_sent_search(l, key);
+        if (i < l->n && l->v[i].end == key) {
+            l->v[i].f = f;
+            return;
+        }
+    }
+    if (l->n == l->cap) {
+        l->cap = l->cap ? l->cap * 2 : 8;
+        l->v = (sm_sent_t *)wmem_realloc(c->scope, l->v, l->cap * sizeof(sm_sent_t));
+    }
+    if (i < l->n)
+        memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof(sm_sent_t));
+    l->v[i].end = key;
+    l->v[i].f = f;
+    l->n++;
+}
+
+/* The frame that sent up to exactly key, or NULL. */
+static sm_frame_t *
+sm_sent_lookup(const sm_sent_list_t *l, guint32 key)
+{
+    guint32 i = sm_sent_search(l, key);
+
+    return (i < l->n && l->v[i].end == key) ? l->v[i].f : NULL;
+}
+
+/* The frame with the largest end <= key, or NULL. */
+static sm_frame_t *
+sm_sent_lookup_le(const sm_sent_list_t *l, guint32 key)
+{
+    guint32 i;
+
+    if (l->n && l->v[l->n - 1].end <= key)
+        return l->v[l->n - 1].f;
+    i = sm_sent_search(l, key);
+    if (i < l->n && l->v[i].end == key)
+        return l->v[i].f;
+    return i ? l->v[i - 1].f : NULL;
 }
 
 static void
@@ -206,8 +284,13 @@ static char *
 sm_quote(wmem_allocator_t *scope, const guint8 *text, size_t len)
 {
     char *q = esc_bytes(scope, text, MIN(len, SM_QUOTE_MAX));
+    char *cut;
 
-    return len > SM_QUOTE_MAX ? wmem_strdup_printf(scope, "%s...", q) : q;
+    if (len <= SM_QUOTE_MAX)
+        return q;
+    cut = wmem_strdup_printf(scope, "%s...", q);
+    wmem_free(scope, q);
+    return cut;
 }
 
 static sm_stage_t
@@ -307,10 +390,15 @@ sm_typing_notes(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
             "Line ended with CR NUL (telnet character mode): SMTP servers wait for CR LF, so this line gets no reply. "
             "In telnet press Ctrl+] and type \"toggle crlf\", or use line mode"));
     if (l->backspaces)
+    {
+        char *raw = sm_quote(NULL, l->raw, l->raw_len);
+        char *edited = sm_quote(NULL, l->edited, l->edited_len);
         sm_note(c, f, SM_DIAG_EDITING, wmem_strdup_printf(c->scope,
             "%u erase keystroke%s sent: the server receives \"%s\", not \"%s\". Type the line again without corrections",
-            l->backspaces, l->backspaces == 1 ? "" : "s",
-            sm_quote(c->scope, l->raw, l->raw_len), sm_quote(c->scope, l->edited, l->edited_len)));
+            l->backspaces, l->backspaces == 1 ? "" : "s", raw, edited));
+        wmem_free(NULL, raw);
+        wmem_free(NULL, edited);
+    }
 }
 
 /* A command line (or the command after a BDAT chunk): its stage. */
@@ -399,15 +487,16 @@ sm_client_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_lin
 static void
 sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t *r, const sm_line_in_t *l)
 {
+    /* Pieces of messages, freed at the end. */
     char *enh = r->has_enhanced
-        ? wmem_strdup_printf(c->scope, " %u.%u.%u", r->enh_class, r->enh_subject, r->enh_detail)
-        : wmem_strdup(c->scope, "");
-    char *text = sm_quote(c->scope, l->raw + MIN(r->text, l->raw_len), l->raw_len - MIN(r->text, l->raw_len));
-    char *what = ex->cmd_text ? wmem_strdup_printf(c->scope, "\"%s\"", ex->cmd_text)
-                              : wmem_strdup(c->scope, ex->stage == SM_ST_BANNER ? "the connection" : "no command");
+        ? wmem_strdup_printf(NULL, " %u.%u.%u", r->enh_class, r->enh_subject, r->enh_detail)
+        : wmem_strdup(NULL, "");
+    char *text = sm_quote(NULL, l->raw + MIN(r->text, l->raw_len), l->raw_len - MIN(r->text, l->raw_len));
+    char *what = ex->cmd_text ? wmem_strdup_printf(NULL, "\"%s\"", ex->cmd_text)
+                              : wmem_strdup(NULL, ex->stage == SM_ST_BANNER ? "the connection" : "no command");
 
     ex->reply_frame = f->num;
-    ex->reply_ts = f->ts;
+    ex->reply_ts = c->now;
     ex->code = r->code;
 
     switch (ex->stage) {
@@ -459,6 +548,9 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
                 r->code, enh, what, text,
                 r->code < 500 ? ": the server may accept it later" : ": correct the command before sending it again"));
     }
+    wmem_free(NULL, enh);
+    wmem_free(NULL, text);
+    wmem_free(NULL, what);
 }
 
 static sm_stage_t
@@ -491,7 +583,7 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
         c->in_reply = NULL;
         if (!ok) {
             ex->reply_frame = f->num;
-            ex->reply_ts = f->ts;
+            ex->reply_ts = c->now;
         } else {
             sm_final_reply(c, f, ex, &r, l);
         }
@@ -541,10 +633,10 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
          * the stage of the segment it repeats, anything else (out of
          * order, say) that of the data sent last in its direction. */
         f->role = SM_ROLE_DATA;
-        f->follows = (sm_frame_t *)wmem_tree_lookup32(c->sent[dir], sm_rel(c, dir, pkt->seq + pkt->payload_len));
-        if (!f->follows)
-            f->follows = c->last_sent[dir];
-        if (!f->follows)
+        f->u.follows = sm_sent_lookup(&c->sent[dir], sm_rel(c, dir, pkt->seq + pkt->payload_len));
+        if (!f->u.follows)
+            f->u.follows = c->last_sent[dir];
+        if (!f->u.follows)
             f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
         return;
     }
@@ -556,10 +648,11 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
             pkt->telnet_commands == 1 ? "" : "s", pkt->telnet_text ? pkt->telnet_text : ""));
 
     for (i = 0; i < pkt->nlines; i++) {
-        sm_line_t *ln = (i == 0 && pkt->continues_line && c->open[dir]) ? c->open[dir] : wmem_new0(c->scope, sm_line_t);
         sm_stage_t st = dir == SM_CLIENT ? sm_client_line(c, f, pkt, &pkt->lines[i])
                                          : sm_server_line(c, f, &pkt->lines[i]);
-        ln->stage = st;
+        /* Only a line begun in earlier frames is pointed at (by them). */
+        if (i == 0 && pkt->continues_line && c->open[dir])
+            c->open[dir]->stage = st;
         if (i == 0)
             first = st;
     }
@@ -578,7 +671,8 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
         if (!(pkt->nlines == 0 && pkt->continues_line && c->open[dir]))
             c->open[dir] = wmem_new0(c->scope, sm_line_t);
         if (!pkt->nlines) {
-            f->line = c->open[dir];
+            f->u.line = c->open[dir];
+            f->has_line = 1;
             f->guess = (guint8)sm_guess(c, dir, pkt);
         }
     }
@@ -604,9 +698,9 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
 
     gboolean syn_unanswered = sm_syn_unanswered(c);
 
+    c->now = pkt->ts;
     f->num = pkt->num;
-    f->ts = pkt->ts;
-    f->from_client = pkt->from_client;
+    f->from_client = pkt->from_client ? 1 : 0;
     f->progress_before = c->progress;
     f->conv = c;
     if (!c->first_frame)
@@ -648,13 +742,13 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
             c->syn_count = 1;
             c->syn_ts = pkt->ts;
         }
-        wmem_tree_insert32(c->sent[dir], 1, f);
+        sm_sent_insert(c, &c->sent[dir], 1, f);
     } else if (syn) {
         f->role = SM_ROLE_SYN_ACK;
         f->stage = SM_ST_HANDSHAKE;
         if (!c->synack)
             c->synack = f;
-        wmem_tree_insert32(c->sent[dir], 1, f);
+        sm_sent_insert(c, &c->sent[dir], 1, f);
     } else {
         if (pkt->from_client && ack && c->synack && !c->handshake_done && c->base_known[SM_SERVER] &&
             sm_rel(c, SM_SERVER, pkt->ack) >= 1) {
@@ -666,20 +760,20 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
         }
         if (pkt->payload_len > 0) {
             sm_payload(c, f, pkt, dir);
-            wmem_tree_insert32(c->sent[dir], sm_rel(c, dir, pkt->seq) + pkt->payload_len +
-                               ((pkt->flags & SM_TH_FIN) ? 1 : 0), f);
+            sm_sent_insert(c, &c->sent[dir], sm_rel(c, dir, pkt->seq) + pkt->payload_len +
+                           ((pkt->flags & SM_TH_FIN) ? 1 : 0), f);
             if (pkt->flags & SM_TH_FIN)
                 sm_closing(c, f, pkt->from_client);
         } else if (pkt->flags & SM_TH_FIN) {
             f->role = SM_ROLE_FIN;
             f->stage = SM_ST_TEARDOWN;
-            wmem_tree_insert32(c->sent[dir], sm_rel(c, dir, pkt->seq) + 1, f);
+            sm_sent_insert(c, &c->sent[dir], sm_rel(c, dir, pkt->seq) + 1, f);
             sm_closing(c, f, pkt->from_client);
         } else {
             f->role = SM_ROLE_ACK;
             if (ack && c->base_known[other])
-                f->follows = (sm_frame_t *)wmem_tree_lookup32_le(c->sent[other], sm_rel(c, other, pkt->ack));
-            if (!f->follows)
+                f->u.follows = sm_sent_lookup_le(&c->sent[other], sm_rel(c, other, pkt->ack));
+            if (!f->u.follows)
                 f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
         }
     }
@@ -687,9 +781,9 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
         c->last_sent[dir] = f;
 
     if (c->progress == SM_PROGRESS_ALL && f->progress_before != SM_PROGRESS_ALL)
-        f->completes = TRUE;
+        f->completes = 1;
     if (syn_unanswered && !sm_syn_unanswered(c))
-        f->answers_syn = TRUE;
+        f->answers_syn = 1;
     f->progress = c->progress;
     c->last_stage = (guint8)sm_frame_stage(f);
     return f;
@@ -703,9 +797,9 @@ sm_frame_stage(const sm_frame_t *f)
     for (depth = 0; f && depth < 8; depth++) {
         if (f->stage)
             return (sm_stage_t)f->stage;
-        if (f->line)
-            return (sm_stage_t)(f->line->stage ? f->line->stage : (f->guess ? f->guess : SM_ST_UNKNOWN));
-        f = f->follows;
+        if (f->has_line)
+            return (sm_stage_t)(f->u.line->stage ? f->u.line->stage : (f->guess ? f->guess : SM_ST_UNKNOWN));
+        f = f->u.follows;
     }
     return SM_ST_UNKNOWN;
 }

@@ -162,20 +162,23 @@ struct sm_line {
     sm_stage_t stage;        /* known once the line is complete */
 };
 
-/* What the machine decided for one frame. Read it with sm_frame_stage. */
+/* What the machine decided for one frame. Read it with sm_frame_stage.
+ * Kept for every frame of every watched connection, so it is packed. */
 struct sm_frame {
     guint32 num;
-    nstime_t ts;
-    gboolean from_client;
     guint8 role;             /* sm_role_t */
     guint8 stage;            /* sm_stage_t; SM_ST_NONE: see line / follows */
     guint8 guess;            /* the stage shown while `line` is unfinished */
     guint8 progress;         /* lab stages seen so far, bit (stage - 1) */
     guint8 progress_before;  /* the same before this frame */
-    gboolean completes;      /* this frame completes the last lab stage */
-    gboolean answers_syn;    /* the first SYN, unanswered so far, is answered (or sent again) here */
-    sm_line_t *line;         /* keystroke frames: the line they are part of */
-    sm_frame_t *follows;     /* pure ACKs and unread payload: the frame whose data it is */
+    guint8 from_client : 1;
+    guint8 completes : 1;    /* this frame completes the last lab stage */
+    guint8 answers_syn : 1;  /* the first SYN, unanswered so far, is answered (or sent again) here */
+    guint8 has_line : 1;     /* `line` (not `follows`) is set */
+    union {
+        sm_line_t *line;     /* keystroke frames: the line they are part of */
+        sm_frame_t *follows; /* pure ACKs and unread payload: the frame whose data it is */
+    } u;
     sm_note_t *notes;        /* markers and diagnoses raised on the first pass */
     sm_link_t *links;
     sm_conv_t *conv;
