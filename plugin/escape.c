@@ -25,14 +25,42 @@ esc_byte(wmem_strbuf_t *sb, guint8 b)
     }
 }
 
+/* A byte written as it is. */
+static inline gboolean
+esc_plain(guint8 b)
+{
+    return b >= 0x20 && b < 0x7f && b != '\\';
+}
+
+/* Bytes from buf[i] on that are written as they are. */
+static size_t
+esc_plain_run(const guint8 *buf, size_t i, size_t len)
+{
+    size_t j = i;
+
+    while (j < len && esc_plain(buf[j]))
+        j++;
+    return j - i;
+}
+
 char *
 esc_bytes(wmem_allocator_t *scope, const guint8 *buf, size_t len)
 {
-    wmem_strbuf_t *sb = wmem_strbuf_new_sized(scope, len + 1);
-    size_t i;
+    wmem_strbuf_t *sb;
+    size_t i, run = esc_plain_run(buf, 0, len);
 
-    for (i = 0; i < len; i++)
-        esc_byte(sb, buf[i]);
+    if (run == len)
+        return wmem_strndup(scope, (const char *)buf, len);
+    sb = wmem_strbuf_new_sized(scope, len + 16);
+    for (i = 0; i < len;) {
+        run = esc_plain_run(buf, i, len);
+        if (run) {
+            wmem_strbuf_append_len(sb, (const char *)buf + i, run);
+            i += run;
+        } else {
+            esc_byte(sb, buf[i++]);
+        }
+    }
     return wmem_strbuf_finalize(sb);
 }
 
@@ -84,11 +112,18 @@ esc_telnet_command(wmem_allocator_t *scope, const tn_command_t *cmd)
 char *
 esc_keystrokes(wmem_allocator_t *scope, tn_machine_t *tn, const guint8 *buf, size_t len)
 {
-    wmem_strbuf_t *sb = wmem_strbuf_new_sized(scope, len + 1);
+    wmem_strbuf_t *sb = wmem_strbuf_new_sized(scope, len + 16);
     size_t i;
 
     for (i = 0; i < len; i++) {
         tn_command_t cmd;
+        /* Plain text between telnet commands goes in one piece. */
+        if (tn->state == TN_S_DATA && esc_plain(buf[i])) {
+            size_t run = esc_plain_run(buf, i, len);
+            wmem_strbuf_append_len(sb, (const char *)buf + i, run);
+            i += run - 1;
+            continue;
+        }
         switch (tn_step(tn, buf[i], &cmd)) {
         case TN_DATA:
             if (buf[i] == 0x08)

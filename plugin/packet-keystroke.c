@@ -25,6 +25,7 @@
 #include "packet-keystroke.h"
 #include "line_assembly.h"
 #include "escape.h"
+#include "frame_table.h"
 
 #define KEYSTROKE_TCP_PORTS "25,587"
 
@@ -68,6 +69,12 @@ static protocol_t *keystroke_protocol;
 /* Ports handed back to SMTP while the layer is disabled. */
 static wmem_map_t *given_to_smtp;
 
+guint8 keystroke_watched_ports[65536 / 8];
+
+/* The first pass's ks_frame_t of every segment, by frame number (the first
+ * TCP layer of a frame; any other in p_add_proto_data). */
+static ft_table_t ks_frames;
+
 /* Key of the per-frame keystroke_info_t in pinfo->pool. */
 #define KS_INFO_KEY 0x6b73
 
@@ -75,6 +82,7 @@ static wmem_map_t *given_to_smtp;
 typedef struct {
     guint8 *bytes;         /* the bytes of the segments before the completing one, at most LA_MAX_LINE */
     guint32 stored;
+    guint32 capacity;      /* bytes allocated */
     wmem_array_t *frames;  /* guint32 frame numbers of those segments (at most KS_MAX_SEGMENTS) */
     guint32 count;         /* how many segments those were */
     guint32 completed_in;  /* the frame that completes the line; 0 until it is seen */
@@ -100,15 +108,32 @@ typedef struct {
 #define KS_F_GAP     0x02  /* bytes before this segment are missing */
 #define KS_F_CUT     0x04  /* the capture cut the segment short */
 
-/* What the first pass keeps of one segment. */
+/* What the first pass keeps of one segment (48 bytes: one per segment on
+ * the SMTP ports, for the whole capture). */
 typedef struct {
     la_splitter_t start;   /* splitter state at the first new byte */
-    ks_line_t *line;       /* the line the segment continues, NULL at a line start */
-    ks_line_t *tail;       /* the line the segment leaves unfinished, or NULL */
-    nstime_t interval;     /* since the previous keystroke of `line` */
     guint32 skip;          /* leading bytes already seen */
     guint8 flags;
+    guint8 layer;          /* pinfo->curr_layer_num (low byte) */
+    ks_line_t *line;       /* the line the segment continues, NULL at a line start */
+    ks_line_t *tail;       /* the line the segment leaves unfinished, or NULL */
+    gint64 interval_ns;    /* since the previous keystroke of `line` */
 } ks_frame_t;
+
+/* The record of a segment that starts a line afresh and leaves none
+ * unfinished (a client program's lines, a server's replies): one shared
+ * record per layer number instead of one per segment. */
+static ks_frame_t ks_clean[256];
+
+static gboolean
+ks_frame_is_clean(const ks_frame_t *fr)
+{
+    const la_splitter_t *s = &fr->start;
+
+    return !fr->line && !fr->tail && !fr->skip && !fr->flags && !fr->interval_ns && !s->cr && !s->line_pos &&
+           !s->content_len && s->tn.state == TN_S_DATA && !s->tn.cmd && !s->tn.sb_opt && !s->tn.sb_have_opt &&
+           !s->tn.sb_len;
+}
 
 /* A line completed in this segment. */
 typedef struct {
@@ -176,7 +201,7 @@ ks_walk(wmem_allocator_t *scope, la_splitter_t *split, ks_line_t *line,
 }
 
 static ks_conv_t *
-ks_get_conv(packet_info *pinfo)
+ks_get_conv(packet_info *pinfo, conversation_t **conv_out)
 {
     conversation_t *conv = find_or_create_conversation(pinfo);
     ks_conv_t *kc = (ks_conv_t *)conversation_get_proto_data(conv, proto_keystroke);
@@ -189,14 +214,15 @@ ks_get_conv(packet_info *pinfo)
         la_split_init(&kc->flow[1].split);
         conversation_add_proto_data(conv, proto_keystroke, kc);
     }
+    *conv_out = conv;
     return kc;
 }
 
 /* The direction of the connection this frame's sender sends. */
 static ks_flow_t *
-ks_get_flow(packet_info *pinfo)
+ks_get_flow(packet_info *pinfo, conversation_t **conv_out)
 {
-    ks_conv_t *kc = ks_get_conv(pinfo);
+    ks_conv_t *kc = ks_get_conv(pinfo, conv_out);
     int dir = (pinfo->srcport == kc->port0 && addresses_equal(&pinfo->src, &kc->sender0)) ? 0 : 1;
 
     return &kc->flow[dir];
@@ -208,12 +234,13 @@ ks_get_flow(packet_info *pinfo)
  * segment is flagged as following missing bytes. A cut retransmission of
  * bytes already read changes nothing. */
 static ks_frame_t *
-ks_cut_short(packet_info *pinfo, const struct tcpinfo *tcpi)
+ks_cut_short(packet_info *pinfo, const struct tcpinfo *tcpi, conversation_t **conv_out)
 {
-    ks_flow_t *flow = ks_get_flow(pinfo);
+    ks_flow_t *flow = ks_get_flow(pinfo, conv_out);
     ks_frame_t *fr = wmem_new0(wmem_file_scope(), ks_frame_t);
 
     fr->flags = KS_F_CUT;
+    fr->layer = (guint8)pinfo->curr_layer_num;
     if (tcpi && flow->seq_known && (gint32)(tcpi->nxtseq - flow->next_seq) <= 0) {
         fr->skip = G_MAXUINT32;
         return fr;
@@ -223,15 +250,28 @@ ks_cut_short(packet_info *pinfo, const struct tcpinfo *tcpi)
     return fr;
 }
 
-/* First pass: works out which bytes are new, remembers the segment's start
- * state, and moves the flow's state past the segment. */
+/* The first pass's record of a segment, for the whole capture. */
 static ks_frame_t *
-ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data, guint32 len)
+ks_frame_keep(const ks_frame_t *fr)
 {
-    ks_flow_t *flow = ks_get_flow(pinfo);
-    ks_frame_t *fr = wmem_new0(wmem_file_scope(), ks_frame_t);
-    ks_walk_t w;
+    if (ks_frame_is_clean(fr))
+        return &ks_clean[fr->layer];
+    return (ks_frame_t *)wmem_memdup(wmem_file_scope(), fr, sizeof *fr);
+}
+
+/* First pass: works out which bytes are new, remembers the segment's start
+ * state, and moves the flow's state past the segment. When it read the
+ * segment, *w is that reading (the same the drawing would make again). */
+static ks_frame_t *
+ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data, guint32 len,
+              conversation_t **conv_out, ks_walk_t *w, la_splitter_t *split_after, gboolean *walked)
+{
+    ks_flow_t *flow = ks_get_flow(pinfo, conv_out);
+    ks_frame_t frame, *fr = &frame;
     guint i;
+
+    memset(&frame, 0, sizeof frame);
+    fr->layer = (guint8)pinfo->curr_layer_num;
 
     if (tcpi) {
         if (flow->seq_known) {
@@ -252,23 +292,28 @@ ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data
     fr->start = flow->split;
     fr->line = flow->pending;
     if (fr->skip >= len)
-        return fr;
+        return ks_frame_keep(fr);
 
-    if (flow->pending)
-        nstime_delta(&fr->interval, &pinfo->abs_ts, &flow->last_ts);
+    if (flow->pending) {
+        nstime_t d;
+        nstime_delta(&d, &pinfo->abs_ts, &flow->last_ts);
+        fr->interval_ns = (gint64)d.secs * 1000000000 + d.nsecs;
+    }
     flow->last_ts = pinfo->abs_ts;
 
-    ks_walk(pinfo->pool, &flow->split, flow->pending, data, len, fr->skip, &w);
+    ks_walk(pinfo->pool, &flow->split, flow->pending, data, len, fr->skip, w);
+    *split_after = flow->split;
+    *walked = TRUE;
 
-    for (i = 0; i < wmem_array_get_count(w.pieces); i++) {
-        ks_piece_t *p = (ks_piece_t *)wmem_array_index(w.pieces, i);
+    for (i = 0; i < wmem_array_get_count(w->pieces); i++) {
+        ks_piece_t *p = (ks_piece_t *)wmem_array_index(w->pieces, i);
         if (p->prefix)
             p->prefix->completed_in = pinfo->num;
     }
 
     if (la_split_in_line(&flow->split)) {
-        ks_line_t *line = wmem_array_get_count(w.pieces) ? NULL : flow->pending;
-        guint32 n = len - w.tail_start;
+        ks_line_t *line = wmem_array_get_count(w->pieces) ? NULL : flow->pending;
+        guint32 n = len - w->tail_start;
 
         if (!line) {
             line = wmem_new0(wmem_file_scope(), ks_line_t);
@@ -277,8 +322,16 @@ ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data
         }
         if (line->stored < LA_MAX_LINE && n > 0) {
             guint32 keep = MIN(n, LA_MAX_LINE - line->stored);
-            line->bytes = (guint8 *)wmem_realloc(wmem_file_scope(), line->bytes, line->stored + keep);
-            memcpy(line->bytes + line->stored, data + w.tail_start, keep);
+            if (line->stored + keep > line->capacity) {
+                /* Doubling: a line typed a byte a segment is not copied each time. */
+                guint32 cap = line->capacity ? line->capacity : 16;
+                while (cap < line->stored + keep)
+                    cap *= 2;
+                cap = MIN(cap, LA_MAX_LINE);
+                line->bytes = (guint8 *)wmem_realloc(wmem_file_scope(), line->bytes, cap);
+                line->capacity = cap;
+            }
+            memcpy(line->bytes + line->stored, data + w->tail_start, keep);
             line->stored += keep;
         }
         if (line->count < KS_MAX_SEGMENTS)
@@ -289,7 +342,7 @@ ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data
     } else {
         flow->pending = NULL;
     }
-    return fr;
+    return ks_frame_keep(fr);
 }
 
 /* The bytes of a line kept from earlier segments that this frame may use. */
@@ -458,6 +511,8 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     ks_frame_t *fr;
     la_splitter_t split;
     ks_walk_t w;
+    gboolean walked = FALSE;
+    conversation_t *conv = NULL;
     proto_item *ks_item, *ti;
     proto_tree *ks_tree;
     tn_machine_t tn;
@@ -475,10 +530,20 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         return call_dissector(smtp_handle, tvb, pinfo, tree);
 
     if (!PINFO_FD_VISITED(pinfo)) {
-        fr = cut ? ks_cut_short(pinfo, tcpi) : ks_first_pass(pinfo, tcpi, bytes, len);
-        p_add_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num, fr);
+        ks_frame_t *first = (ks_frame_t *)ft_get(&ks_frames, pinfo->num);
+        if (cut) {
+            fr = ks_cut_short(pinfo, tcpi, &conv);
+        } else {
+            fr = ks_first_pass(pinfo, tcpi, bytes, len, &conv, &w, &split, &walked);
+        }
+        if (!first)
+            ft_set(&ks_frames, pinfo->num, fr);
+        else
+            p_add_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num, fr);
     } else {
-        fr = (ks_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num);
+        fr = (ks_frame_t *)ft_get(&ks_frames, pinfo->num);
+        if (fr && fr->layer != (guint8)pinfo->curr_layer_num)
+            fr = (ks_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num);
     }
 
     ks_item = proto_tree_add_item(tree, proto_keystroke, tvb, 0, -1, ENC_NA);
@@ -502,6 +567,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         } else {
             info = ks_cut_info(tvb, pinfo, bytes, len, client);
         }
+        info->conversation = conv;
         p_add_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
         proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_cut_short, tvb, 0, len);
         return call_dissector(smtp_handle, tvb, pinfo, tree);
@@ -511,6 +577,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     if (fr->skip >= len) {
         info = wmem_new0(pinfo->pool, keystroke_info_t);
         info->client = client;
+        info->conversation = conv;
         p_add_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
         col_add_fstr(pinfo->cinfo, COL_INFO, "%s: [retransmitted keystrokes]", client ? "C" : "S");
         proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_retransmission, tvb, 0, len);
@@ -527,14 +594,21 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     ti = proto_tree_add_uint(ks_tree, hf_keystroke_index, tvb, fr->skip, 1, fr->start.line_pos + 1);
     proto_item_set_generated(ti);
     if (fr->line) {
-        ti = proto_tree_add_time(ks_tree, hf_keystroke_interval, tvb, fr->skip, len - fr->skip, &fr->interval);
+        nstime_t interval;
+        interval.secs = (time_t)(fr->interval_ns / 1000000000);
+        interval.nsecs = (int)(fr->interval_ns % 1000000000);
+        ti = proto_tree_add_time(ks_tree, hf_keystroke_interval, tvb, fr->skip, len - fr->skip, &interval);
         proto_item_set_generated(ti);
     }
 
-    split = fr->start;
-    ks_walk(pinfo->pool, &split, fr->line, bytes, len, fr->skip, &w);
+    /* The first pass has just read the segment: its reading is the same. */
+    if (!walked) {
+        split = fr->start;
+        ks_walk(pinfo->pool, &split, fr->line, bytes, len, fr->skip, &w);
+    }
 
     info = wmem_new0(pinfo->pool, keystroke_info_t);
+    info->conversation = conv;
     info->lines_known = TRUE;
     info->client = client;
     info->continues_line = fr->line != NULL;
@@ -598,7 +672,8 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
             keystroke_line_t *li = &info->lines[i];
 
             ks_line_info(ltvb, loff, pinfo, p, client, li);
-            ks_draw_line(ltvb, loff, pinfo, ks_tree, p, li);
+            if (ks_tree)
+                ks_draw_line(ltvb, loff, pinfo, ks_tree, p, li);
             if (li->edited_len != li->raw_len || (li->raw_len && memcmp(li->edited, li->raw, li->raw_len) != 0))
                 wmem_strbuf_append_printf(meant, " [meant: %s]", esc_bytes(pinfo->pool, li->edited, li->edited_len));
             loff += li->total_len - li->dropped;
@@ -616,13 +691,16 @@ keystroke_frame_info(packet_info *pinfo)
     return (const keystroke_info_t *)p_get_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY);
 }
 
-/* TRUE when TCP hands this port to the keystroke layer: by the port
- * preference or by Decode As, which both fill TCP's port table. */
-gboolean
-keystroke_port_watched(guint32 port)
+/* Notes a port TCP hands to the keystroke layer: by the port preference or
+ * by Decode As, which both fill TCP's port table. */
+static void
+keystroke_note_port(const gchar *table_name _U_, ftenum_t selector_type _U_, gpointer key, gpointer value,
+                    gpointer user_data _U_)
 {
-    return tcp_port_table && dissector_get_uint_handle(tcp_port_table, port) == keystroke_handle &&
-           proto_is_protocol_enabled(keystroke_protocol);
+    guint32 port = GPOINTER_TO_UINT(key);
+
+    if (port <= G_MAXUINT16 && dtbl_entry_get_handle((dtbl_entry_t *)value) == keystroke_handle)
+        keystroke_watched_ports[port >> 3] |= (guint8)(1u << (port & 7));
 }
 
 /* At the start of every dissection: a disabled keystroke layer gives its
@@ -637,6 +715,13 @@ keystroke_init(void)
     guint i;
     guint32 port;
 
+    ft_init(&ks_frames, wmem_file_scope());
+    for (i = 0; i < G_N_ELEMENTS(ks_clean); i++) {
+        memset(&ks_clean[i], 0, sizeof ks_clean[i]);
+        la_split_init(&ks_clean[i].start);
+        ks_clean[i].layer = (guint8)i;
+    }
+    memset(keystroke_watched_ports, 0, sizeof keystroke_watched_ports);
     if (!ports || !tcp_port_table)
         return;
     for (i = 0; i < ports->nranges; i++) {
@@ -650,6 +735,8 @@ keystroke_init(void)
             }
         }
     }
+    if (enabled)
+        dissector_table_foreach("tcp.port", keystroke_note_port, NULL);
 }
 
 void

@@ -36,6 +36,7 @@ typedef struct {
     keystroke_line_t *lines;
     guint32 telnet_commands;
     const char *telnet_text; /* "<IAC DO Suppress Go Ahead><IAC DO ECHO>" (the first few) */
+    void *conversation;      /* first pass: the frame's conversation_t, found already */
 } keystroke_info_t;
 
 /* The keystroke layer's account of the frame being dissected, or NULL when
@@ -43,8 +44,17 @@ typedef struct {
 const keystroke_info_t *keystroke_frame_info(packet_info *pinfo);
 
 /* The TCP ports the keystroke layer (and so SMTP Lab) watches: the port
- * preference (default 25,587) and any port given to it with Decode As. */
-gboolean keystroke_port_watched(guint32 port);
+ * preference (default 25,587) and any port given to it with Decode As;
+ * none while the layer is disabled. Read from TCP's port table at the start
+ * of every dissection (the GUI redissects after Decode As or a preference
+ * change), then one bit a port. */
+extern guint8 keystroke_watched_ports[65536 / 8];
+
+static inline gboolean
+keystroke_port_watched(guint32 port)
+{
+    return port <= G_MAXUINT16 && (keystroke_watched_ports[port >> 3] & (1u << (port & 7))) != 0;
+}
 
 void proto_register_keystroke(void);
 void proto_reg_handoff_keystroke(void);

@@ -25,6 +25,7 @@
 #include "stage_machine.h"
 #include "tap-smtplab.h"
 #include "tcp_locate.h"
+#include "frame_table.h"
 
 /* Bytes of an unfinished line read to guess the command being typed. */
 #define SMTPLAB_GUESS_BYTES 64
@@ -62,6 +63,12 @@ static expert_field ei_smtplab_diag_no_quit = EI_INIT;
 
 static dissector_handle_t smtplab_handle;
 static int smtplab_tap = -1;
+
+/* The stage machine's sm_frame_t of every frame it saw, by frame number. */
+static ft_table_t smtplab_frames;
+
+/* smtplab.progress of every set of lab stages, made once. */
+static const char *smtplab_progress_text[SM_PROGRESS_ALL + 1];
 
 /* What smtplab keeps per connection. */
 typedef struct {
@@ -107,8 +114,8 @@ smtplab_server_port(packet_info *pinfo, guint8 flags)
 static sm_frame_t *
 smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
 {
-    guint8 buf[TL_SCAN_MAX];
     guint32 len = MIN(tvb_captured_length(tvb), TL_SCAN_MAX);
+    const guint8 *buf;
     int family;
     tl_tcp_t th;
     conversation_t *conv;
@@ -126,12 +133,15 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
         return NULL;
     if (smtplab_in_icmp(pinfo))
         return NULL;
-    tvb_memcpy(tvb, buf, 0, len);
+    buf = tvb_get_ptr(tvb, 0, len);
     if (!tl_find_tcp(buf, len, family, (const guint8 *)pinfo->src.data, (const guint8 *)pinfo->dst.data,
                      (guint16)pinfo->srcport, (guint16)pinfo->destport, &th))
         return NULL;
 
-    conv = find_conversation_pinfo(pinfo, 0);
+    /* The keystroke layer has found the conversation of a segment with
+     * payload already; only the others are looked up here. */
+    ki = keystroke_frame_info(pinfo);
+    conv = ki && ki->conversation ? (conversation_t *)ki->conversation : find_conversation_pinfo(pinfo, 0);
     if (!conv)
         return NULL;
     sc = (smtplab_conv_t *)conversation_get_proto_data(conv, proto_smtplab);
@@ -154,7 +164,6 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
     pkt.ack = th.ack;
     pkt.payload_len = th.payload_len;
 
-    ki = keystroke_frame_info(pinfo);
     if (ki && ki->lines_known && pkt.payload_len > 0) {
         pkt.lines_known = TRUE;
         pkt.continues_line = ki->continues_line;
@@ -246,19 +255,19 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
         !(keystroke_port_watched(pinfo->srcport) || keystroke_port_watched(pinfo->destport)))
         return 0;
 
-    f = (sm_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_smtplab, 0);
+    f = (sm_frame_t *)ft_get(&smtplab_frames, pinfo->num);
     if (!f) {
         if (PINFO_FD_VISITED(pinfo))
             return 0;
         f = smtplab_first_pass(tvb, pinfo);
         if (!f)
             return 0;
-        p_add_proto_data(wmem_file_scope(), pinfo, proto_smtplab, 0, f);
+        ft_set(&smtplab_frames, pinfo->num, f);
     }
 
     stage = sm_frame_stage(f);
-    ti = proto_tree_add_item(tree, proto_smtplab, tvb, 0, 0, ENC_NA);
-    proto_item_append_text(ti, ": %s, %s", sm_stage_name(stage), sm_role_name((sm_role_t)f->role));
+    ti = proto_tree_add_protocol_format(tree, proto_smtplab, tvb, 0, 0, "SMTP Lab: %s, %s", sm_stage_name(stage),
+                                        sm_role_name((sm_role_t)f->role));
     st = proto_item_add_subtree(ti, ett_smtplab);
 
     ti = proto_tree_add_string(st, hf_smtplab_stage, tvb, 0, 0, sm_stage_name(stage));
@@ -287,7 +296,7 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
         }
     }
 
-    ti = proto_tree_add_string(st, hf_smtplab_progress, tvb, 0, 0, sm_progress_string(pinfo->pool, f->progress));
+    ti = proto_tree_add_string(st, hf_smtplab_progress, tvb, 0, 0, smtplab_progress_text[f->progress & SM_PROGRESS_ALL]);
     proto_item_set_generated(ti);
     if (PINFO_FD_VISITED(pinfo)) {
         ti = proto_tree_add_boolean(st, hf_smtplab_complete, tvb, 0, 0, sm_conv_complete(f->conv));
@@ -311,6 +320,12 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
         tap_queue_packet(smtplab_tap, pinfo, tap);
     }
     return tvb_captured_length(tvb);
+}
+
+static void
+smtplab_init(void)
+{
+    ft_init(&smtplab_frames, wmem_file_scope());
 }
 
 void
@@ -390,6 +405,10 @@ proto_register_smtplab(void)
     };
 
     expert_module_t *expert_smtplab;
+    guint i;
+
+    for (i = 0; i <= SM_PROGRESS_ALL; i++)
+        smtplab_progress_text[i] = sm_progress_string(wmem_epan_scope(), (guint8)i);
 
     proto_smtplab = proto_register_protocol("SMTP Lab", "SMTP Lab", "smtplab");
     proto_register_field_array(proto_smtplab, hf, array_length(hf));
@@ -400,6 +419,7 @@ proto_register_smtplab(void)
     smtplab_handle = register_dissector("smtplab", dissect_smtplab, proto_smtplab);
     register_postdissector(smtplab_handle);
     smtplab_tap = register_tap("smtplab");
+    register_init_routine(smtplab_init);
 #ifdef SMTPLAB_HAVE_SEQUENCE_ANALYSIS
     register_smtplab_flow(proto_smtplab);
 #endif
