@@ -75,8 +75,19 @@ guint8 keystroke_watched_ports[65536 / 8];
  * TCP layer of a frame; any other in p_add_proto_data). */
 static ft_table_t ks_frames;
 
-/* Key of the per-frame keystroke_info_t in pinfo->pool. */
-#define KS_INFO_KEY 0x6b73
+/* The keystroke_info_t (in pinfo->pool) of the frame being dissected, for
+ * SMTP Lab's postdissector: cheaper than proto data in pinfo->pool, which
+ * is a list walk. Cleared by SMTP Lab when it is done with the frame and at
+ * the start of every dissection. */
+static const keystroke_info_t *ks_info_current;
+static guint32 ks_info_frame;
+
+static void
+ks_set_info(packet_info *pinfo, const keystroke_info_t *info)
+{
+    ks_info_current = info;
+    ks_info_frame = pinfo->num;
+}
 
 /* A line whose bytes arrive in more than one segment. */
 typedef struct {
@@ -568,7 +579,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
             info = ks_cut_info(tvb, pinfo, bytes, len, client);
         }
         info->conversation = conv;
-        p_add_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
+        ks_set_info(pinfo, info);
         proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_cut_short, tvb, 0, len);
         return call_dissector(smtp_handle, tvb, pinfo, tree);
     }
@@ -578,7 +589,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         info = wmem_new0(pinfo->pool, keystroke_info_t);
         info->client = client;
         info->conversation = conv;
-        p_add_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
+        ks_set_info(pinfo, info);
         col_add_fstr(pinfo->cinfo, COL_INFO, "%s: [retransmitted keystrokes]", client ? "C" : "S");
         proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_retransmission, tvb, 0, len);
         return len;
@@ -626,7 +637,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
             wmem_strbuf_append(tn_text, "...");
         info->telnet_text = wmem_strbuf_finalize(tn_text);
     }
-    p_add_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
+    ks_set_info(pinfo, info);
 
     for (i = 0; i < wmem_array_get_count(w.cmds); i++) {
         const ks_cmd_t *c = (const ks_cmd_t *)wmem_array_index(w.cmds, i);
@@ -688,7 +699,14 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
 const keystroke_info_t *
 keystroke_frame_info(packet_info *pinfo)
 {
-    return (const keystroke_info_t *)p_get_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY);
+    return ks_info_frame == pinfo->num ? ks_info_current : NULL;
+}
+
+void
+keystroke_frame_info_done(void)
+{
+    ks_info_current = NULL;
+    ks_info_frame = 0;
 }
 
 /* Notes a port TCP hands to the keystroke layer: by the port preference or
@@ -716,6 +734,7 @@ keystroke_init(void)
     guint32 port;
 
     ft_init(&ks_frames, wmem_file_scope());
+    keystroke_frame_info_done();
     for (i = 0; i < G_N_ELEMENTS(ks_clean); i++) {
         memset(&ks_clean[i], 0, sizeof ks_clean[i]);
         la_split_init(&ks_clean[i].start);

@@ -43,6 +43,10 @@ typedef struct {
  * it did not dissect it. Valid until the end of the frame's dissection. */
 const keystroke_info_t *keystroke_frame_info(packet_info *pinfo);
 
+/* The frame's dissection no longer needs keystroke_frame_info (SMTP Lab's
+ * postdissector calls it when it has finished with a frame). */
+void keystroke_frame_info_done(void);
+
 /* The TCP ports the keystroke layer (and so SMTP Lab) watches: the port
  * preference (default 25,587) and any port given to it with Decode As;
  * none while the layer is disabled. Read from TCP's port table at the start

@@ -67,6 +67,9 @@ static int smtplab_tap = -1;
 /* The stage machine's sm_frame_t of every frame it saw, by frame number. */
 static ft_table_t smtplab_frames;
 
+/* Where the IP header of the last frame was found (tl_find_tcp_hint). */
+static size_t smtplab_ip_offset;
+
 /* smtplab.progress of every set of lab stages, made once. */
 static const char *smtplab_progress_text[SM_PROGRESS_ALL + 1];
 
@@ -134,8 +137,8 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
     if (smtplab_in_icmp(pinfo))
         return NULL;
     buf = tvb_get_ptr(tvb, 0, len);
-    if (!tl_find_tcp(buf, len, family, (const guint8 *)pinfo->src.data, (const guint8 *)pinfo->dst.data,
-                     (guint16)pinfo->srcport, (guint16)pinfo->destport, &th))
+    if (!tl_find_tcp_hint(buf, len, family, (const guint8 *)pinfo->src.data, (const guint8 *)pinfo->dst.data,
+                          (guint16)pinfo->srcport, (guint16)pinfo->destport, &smtplab_ip_offset, &th))
         return NULL;
 
     /* The keystroke layer has found the conversation of a segment with
@@ -239,7 +242,7 @@ smtplab_add_note(sm_note_kind_t kind, const char *text, void *user)
 }
 
 static int
-dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+dissect_smtplab_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 {
     sm_frame_t *f;
     sm_stage_t stage;
@@ -326,6 +329,15 @@ static void
 smtplab_init(void)
 {
     ft_init(&smtplab_frames, wmem_file_scope());
+}
+
+static int
+dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
+{
+    int ret = dissect_smtplab_frame(tvb, pinfo, tree);
+
+    keystroke_frame_info_done();
+    return ret;
 }
 
 void

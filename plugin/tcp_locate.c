@@ -94,9 +94,17 @@ tl_try_ipv6(const guint8 *buf, size_t len, size_t o, const guint8 *src, const gu
                        (plen > p - o - 40) ? (guint32)(plen - (p - o - 40)) : 0, out);
 }
 
+static gboolean
+tl_try(const guint8 *buf, size_t len, size_t o, int family, const guint8 *src, const guint8 *dst,
+       guint16 sport, guint16 dport, tl_tcp_t *out)
+{
+    return family == 4 ? tl_try_ipv4(buf, len, o, src, dst, sport, dport, out)
+                       : tl_try_ipv6(buf, len, o, src, dst, sport, dport, out);
+}
+
 gboolean
-tl_find_tcp(const guint8 *buf, size_t len, int family, const guint8 *src, const guint8 *dst,
-            guint16 sport, guint16 dport, tl_tcp_t *out)
+tl_find_tcp_hint(const guint8 *buf, size_t len, int family, const guint8 *src, const guint8 *dst,
+                 guint16 sport, guint16 dport, size_t *hint, tl_tcp_t *out)
 {
     size_t o, end;
     size_t hdr = family == 4 ? 40 : 60;
@@ -106,10 +114,23 @@ tl_find_tcp(const guint8 *buf, size_t len, int family, const guint8 *src, const 
     if (len < hdr)
         return FALSE;
     end = len - hdr;
+    /* Frames of one capture mostly have the same link layer: the offset
+     * that matched last time is tried first (and checked like any other). */
+    if (hint && *hint <= end && tl_try(buf, len, *hint, family, src, dst, sport, dport, out))
+        return TRUE;
     for (o = 0; o <= end; o++) {
-        if (family == 4 ? tl_try_ipv4(buf, len, o, src, dst, sport, dport, out)
-                        : tl_try_ipv6(buf, len, o, src, dst, sport, dport, out))
+        if (tl_try(buf, len, o, family, src, dst, sport, dport, out)) {
+            if (hint)
+                *hint = o;
             return TRUE;
+        }
     }
     return FALSE;
+}
+
+gboolean
+tl_find_tcp(const guint8 *buf, size_t len, int family, const guint8 *src, const guint8 *dst,
+            guint16 sport, guint16 dport, tl_tcp_t *out)
+{
+    return tl_find_tcp_hint(buf, len, family, src, dst, sport, dport, NULL, out);
 }

@@ -28,4 +28,10 @@ typedef struct {
 gboolean tl_find_tcp(const guint8 *buf, size_t len, int family, const guint8 *src, const guint8 *dst,
                      guint16 sport, guint16 dport, tl_tcp_t *out);
 
+/* The same, trying offset *hint first; *hint becomes the offset where the
+ * header was found by the scan. The result is the same as tl_find_tcp's
+ * whenever the header at *hint is the first match, as with one link layer. */
+gboolean tl_find_tcp_hint(const guint8 *buf, size_t len, int family, const guint8 *src, const guint8 *dst,
+                          guint16 sport, guint16 dport, size_t *hint, tl_tcp_t *out);
+
 #endif /* TCP_LOCATE_H */
