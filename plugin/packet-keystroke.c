@@ -595,8 +595,21 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         return len;
     }
 
-    tn = fr->start.tn;
-    chars = esc_keystrokes(pinfo->pool, &tn, bytes + fr->skip, len - fr->skip);
+    /* The first pass has just read the segment: its reading is the same. */
+    if (!walked) {
+        split = fr->start;
+        ks_walk(pinfo->pool, &split, fr->line, bytes, len, fr->skip, &w);
+    }
+    npieces = wmem_array_get_count(w.pieces);
+
+    /* The escaped keystrokes: for the tree, and for the Info column of a
+     * segment that completes no line (SMTP writes the others'). */
+    if (ks_tree || npieces == 0) {
+        tn = fr->start.tn;
+        chars = esc_keystrokes(pinfo->pool, &tn, bytes + fr->skip, len - fr->skip);
+    } else {
+        chars = NULL;
+    }
     ti = proto_tree_add_string(ks_tree, hf_keystroke_char, tvb, fr->skip, len - fr->skip, chars);
     if (fr->flags & KS_F_RETRANS)
         expert_add_info(pinfo, ti, &ei_keystroke_retransmission);
@@ -610,12 +623,6 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         interval.nsecs = (int)(fr->interval_ns % 1000000000);
         ti = proto_tree_add_time(ks_tree, hf_keystroke_interval, tvb, fr->skip, len - fr->skip, &interval);
         proto_item_set_generated(ti);
-    }
-
-    /* The first pass has just read the segment: its reading is the same. */
-    if (!walked) {
-        split = fr->start;
-        ks_walk(pinfo->pool, &split, fr->line, bytes, len, fr->skip, &w);
     }
 
     info = wmem_new0(pinfo->pool, keystroke_info_t);
@@ -664,7 +671,6 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
                                      "Line of more than %u bytes without a line end: only its first %u bytes are kept",
                                      LA_MAX_LINE, LA_MAX_LINE);
 
-    npieces = wmem_array_get_count(w.pieces);
     if (npieces == 0) {
         col_add_fstr(pinfo->cinfo, COL_INFO, "%s: keystroke \"%s\" (%u)", client ? "C" : "S",
                      chars, fr->start.line_pos + 1);
