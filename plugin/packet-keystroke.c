@@ -72,8 +72,11 @@ static wmem_map_t *given_to_smtp;
 guint8 keystroke_watched_ports[65536 / 8];
 
 /* The first pass's ks_frame_t of every segment, by frame number (the first
- * TCP layer of a frame; any other in p_add_proto_data). */
+ * TCP layer of a frame; any other in p_add_proto_data): its index in
+ * ks_pool, or KS_CLEAN_REF + layer for the shared ks_clean records. */
 static ft_table_t ks_frames;
+static ft_pool_t ks_pool;
+#define KS_CLEAN_REF 0xFFFFFF00u
 
 /* The keystroke_info_t (in pinfo->pool) of the frame being dissected, for
  * SMTP Lab's postdissector: cheaper than proto data in pinfo->pool, which
@@ -245,10 +248,10 @@ ks_get_flow(packet_info *pinfo, conversation_t **conv_out)
  * segment is flagged as following missing bytes. A cut retransmission of
  * bytes already read changes nothing. */
 static ks_frame_t *
-ks_cut_short(packet_info *pinfo, const struct tcpinfo *tcpi, conversation_t **conv_out)
+ks_cut_short(packet_info *pinfo, const struct tcpinfo *tcpi, conversation_t **conv_out, guint32 *ref_out)
 {
     ks_flow_t *flow = ks_get_flow(pinfo, conv_out);
-    ks_frame_t *fr = wmem_new0(wmem_file_scope(), ks_frame_t);
+    ks_frame_t *fr = (ks_frame_t *)ft_pool_add(&ks_pool, ref_out);
 
     fr->flags = KS_F_CUT;
     fr->layer = (guint8)pinfo->curr_layer_num;
@@ -261,13 +264,33 @@ ks_cut_short(packet_info *pinfo, const struct tcpinfo *tcpi, conversation_t **co
     return fr;
 }
 
-/* The first pass's record of a segment, for the whole capture. */
+/* The first pass's record of a segment, for the whole capture; *ref names
+ * it in ks_frames. */
 static ks_frame_t *
-ks_frame_keep(const ks_frame_t *fr)
+ks_frame_keep(const ks_frame_t *fr, guint32 *ref)
 {
-    if (ks_frame_is_clean(fr))
+    ks_frame_t *kept;
+
+    if (ks_frame_is_clean(fr)) {
+        *ref = KS_CLEAN_REF + fr->layer;
         return &ks_clean[fr->layer];
-    return (ks_frame_t *)wmem_memdup(wmem_file_scope(), fr, sizeof *fr);
+    }
+    kept = (ks_frame_t *)ft_pool_add(&ks_pool, ref);
+    *kept = *fr;
+    return kept;
+}
+
+/* The record ks_frames names for frame num, or NULL. */
+static ks_frame_t *
+ks_frame_get(guint32 num)
+{
+    guint32 ref = ft_get(&ks_frames, num);
+
+    if (!ref)
+        return NULL;
+    if (ref >= KS_CLEAN_REF)
+        return &ks_clean[ref - KS_CLEAN_REF];
+    return (ks_frame_t *)ft_pool_get(&ks_pool, ref);
 }
 
 /* First pass: works out which bytes are new, remembers the segment's start
@@ -275,7 +298,8 @@ ks_frame_keep(const ks_frame_t *fr)
  * segment, *w is that reading (the same the drawing would make again). */
 static ks_frame_t *
 ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data, guint32 len,
-              conversation_t **conv_out, ks_walk_t *w, la_splitter_t *split_after, gboolean *walked)
+              conversation_t **conv_out, ks_walk_t *w, la_splitter_t *split_after, gboolean *walked,
+              guint32 *ref_out)
 {
     ks_flow_t *flow = ks_get_flow(pinfo, conv_out);
     ks_frame_t frame, *fr = &frame;
@@ -303,7 +327,7 @@ ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data
     fr->start = flow->split;
     fr->line = flow->pending;
     if (fr->skip >= len)
-        return ks_frame_keep(fr);
+        return ks_frame_keep(fr, ref_out);
 
     if (flow->pending) {
         nstime_t d;
@@ -353,7 +377,7 @@ ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data
     } else {
         flow->pending = NULL;
     }
-    return ks_frame_keep(fr);
+    return ks_frame_keep(fr, ref_out);
 }
 
 /* The bytes of a line kept from earlier segments that this frame may use. */
@@ -541,18 +565,19 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         return call_dissector(smtp_handle, tvb, pinfo, tree);
 
     if (!PINFO_FD_VISITED(pinfo)) {
-        ks_frame_t *first = (ks_frame_t *)ft_get(&ks_frames, pinfo->num);
+        guint32 ref;
+        gboolean first = ft_get(&ks_frames, pinfo->num) == 0;
         if (cut) {
-            fr = ks_cut_short(pinfo, tcpi, &conv);
+            fr = ks_cut_short(pinfo, tcpi, &conv, &ref);
         } else {
-            fr = ks_first_pass(pinfo, tcpi, bytes, len, &conv, &w, &split, &walked);
+            fr = ks_first_pass(pinfo, tcpi, bytes, len, &conv, &w, &split, &walked, &ref);
         }
-        if (!first)
-            ft_set(&ks_frames, pinfo->num, fr);
+        if (first)
+            ft_set(&ks_frames, pinfo->num, ref);
         else
             p_add_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num, fr);
     } else {
-        fr = (ks_frame_t *)ft_get(&ks_frames, pinfo->num);
+        fr = ks_frame_get(pinfo->num);
         if (fr && fr->layer != (guint8)pinfo->curr_layer_num)
             fr = (ks_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num);
     }
@@ -740,6 +765,7 @@ keystroke_init(void)
     guint32 port;
 
     ft_init(&ks_frames, wmem_file_scope());
+    ft_pool_init(&ks_pool, wmem_file_scope(), sizeof(ks_frame_t));
     keystroke_frame_info_done();
     for (i = 0; i < G_N_ELEMENTS(ks_clean); i++) {
         memset(&ks_clean[i], 0, sizeof ks_clean[i]);

@@ -25,7 +25,6 @@
 #include "stage_machine.h"
 #include "tap-smtplab.h"
 #include "tcp_locate.h"
-#include "frame_table.h"
 
 /* Bytes of an unfinished line read to guess the command being typed. */
 #define SMTPLAB_GUESS_BYTES 64
@@ -64,8 +63,8 @@ static expert_field ei_smtplab_diag_no_quit = EI_INIT;
 static dissector_handle_t smtplab_handle;
 static int smtplab_tap = -1;
 
-/* The stage machine's sm_frame_t of every frame it saw, by frame number. */
-static ft_table_t smtplab_frames;
+/* The stage machine's records of the capture's frames. */
+static sm_store_t *smtplab_store;
 
 /* Where the IP header of the last frame was found (tl_find_tcp_hint). */
 static size_t smtplab_ip_offset;
@@ -152,7 +151,7 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
         guint32 server_port = smtplab_server_port(pinfo, th.flags);
         gboolean to_server = pinfo->destport == server_port;
         sc = wmem_new0(wmem_file_scope(), smtplab_conv_t);
-        sc->sm = sm_conv_new(wmem_file_scope(), (guint16)server_port);
+        sc->sm = sm_conv_new(smtplab_store, (guint16)server_port);
         copy_address_wmem(wmem_file_scope(), &sc->client, to_server ? &pinfo->src : &pinfo->dst);
         sc->client_port = to_server ? pinfo->srcport : pinfo->destport;
         conversation_add_proto_data(conv, proto_smtplab, sc);
@@ -258,17 +257,16 @@ dissect_smtplab_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
         !(keystroke_port_watched(pinfo->srcport) || keystroke_port_watched(pinfo->destport)))
         return 0;
 
-    f = (sm_frame_t *)ft_get(&smtplab_frames, pinfo->num);
+    f = sm_store_frame(smtplab_store, pinfo->num);
     if (!f) {
         if (PINFO_FD_VISITED(pinfo))
             return 0;
         f = smtplab_first_pass(tvb, pinfo);
         if (!f)
             return 0;
-        ft_set(&smtplab_frames, pinfo->num, f);
     }
 
-    stage = sm_frame_stage(f);
+    stage = sm_frame_stage(smtplab_store, f);
     ti = proto_tree_add_protocol_format(tree, proto_smtplab, tvb, 0, 0, "SMTP Lab: %s, %s", sm_stage_name(stage),
                                         sm_role_name((sm_role_t)f->role));
     st = proto_item_add_subtree(ti, ett_smtplab);
@@ -283,7 +281,7 @@ dissect_smtplab_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
         proto_item_set_generated(ti);
     }
 
-    for (l = f->links; l; l = l->next) {
+    for (l = sm_frame_links(smtplab_store, f); l; l = l->next) {
         if (l->request) {
             if (l->ex->reply_frame) {
                 ti = proto_tree_add_uint(st, hf_smtplab_response_in, tvb, 0, 0, l->ex->reply_frame);
@@ -302,20 +300,21 @@ dissect_smtplab_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
     ti = proto_tree_add_string(st, hf_smtplab_progress, tvb, 0, 0, smtplab_progress_text[f->progress & SM_PROGRESS_ALL]);
     proto_item_set_generated(ti);
     if (PINFO_FD_VISITED(pinfo)) {
-        ti = proto_tree_add_boolean(st, hf_smtplab_complete, tvb, 0, 0, sm_conv_complete(f->conv));
+        ti = proto_tree_add_boolean(st, hf_smtplab_complete, tvb, 0, 0, sm_conv_complete(sm_frame_conv(smtplab_store, f)));
         proto_item_set_generated(ti);
     }
 
     d.tree = st;
     d.pinfo = pinfo;
     d.tvb = tvb;
-    for (n = f->notes; n; n = n->next)
+    for (n = sm_frame_notes(smtplab_store, f); n; n = n->next)
         smtplab_add_note(n->kind, n->text, &d);
     if (PINFO_FD_VISITED(pinfo))
-        sm_final_notes(f, pinfo->pool, smtplab_add_note, &d);
+        sm_final_notes(smtplab_store, f, pinfo->pool, smtplab_add_note, &d);
 
     if (have_tap_listener(smtplab_tap)) {
         smtplab_tap_info_t *tap = wmem_new(pinfo->pool, smtplab_tap_info_t);
+        tap->store = smtplab_store;
         tap->frame = f;
         tap->stage = stage;
         tap->ks = keystroke_frame_info(pinfo);
@@ -328,7 +327,7 @@ dissect_smtplab_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 static void
 smtplab_init(void)
 {
-    ft_init(&smtplab_frames, wmem_file_scope());
+    smtplab_store = sm_store_new(wmem_file_scope());
 }
 
 static int

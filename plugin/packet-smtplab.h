@@ -11,6 +11,7 @@
 
 /* What SMTP Lab queues to its tap, "smtplab", for every frame it labels. */
 typedef struct {
+    const sm_store_t *store;     /* where the records of the capture are */
     const sm_frame_t *frame;     /* the stage machine's record of the frame */
     sm_stage_t stage;            /* its stage, as drawn now */
     const keystroke_info_t *ks;  /* the keystroke layer's lines, NULL when it did not read the frame */

@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "escape.h"
+#include "frame_table.h"
 
 typedef enum {
     SM_MODE_COMMANDS = 0,
@@ -26,10 +27,10 @@ typedef enum {
 
 /* The frames that sent data, SYN or FIN in one direction, by the relative
  * sequence number just past them: sorted, in capture order almost always
- * appended at the end. 16 bytes a frame (a wmem_tree node took 64). */
+ * appended at the end. 8 bytes a frame (a wmem_tree node took 64). */
 typedef struct {
     guint32 end;
-    sm_frame_t *f;
+    guint32 id;                   /* the frame's record in the store */
 } sm_sent_t;
 
 typedef struct {
@@ -37,15 +38,35 @@ typedef struct {
     guint32 n, cap;
 } sm_sent_list_t;
 
+/* The records of a capture's frames. Records, lines and extras are named
+ * by their index in their pool (from 1), so that a frame record needs no
+ * pointer. */
+struct sm_store {
+    wmem_allocator_t *scope;
+    ft_table_t by_num;            /* frame number -> record index */
+    ft_pool_t frames;             /* sm_frame_t */
+    ft_pool_t lines;              /* guint8: the stage of a line, SM_ST_NONE until complete */
+    ft_pool_t extras;             /* sm_extra_t */
+    ft_pool_t convs;              /* sm_conv_t * */
+};
+
+/* What few frames have: markers, diagnoses, command-reply links. */
+typedef struct {
+    sm_note_t *notes;
+    sm_link_t *links;
+} sm_extra_t;
+
 struct sm_conv {
     wmem_allocator_t *scope;
+    sm_store_t *store;
+    guint32 id;                   /* index in store->convs */
     nstime_t now;                 /* time of the frame being processed */
     guint16 server_port;
     gboolean base_known[2];
     guint32 base[2];              /* sequence number before the first byte */
     sm_sent_list_t sent[2];       /* frames that carried data, SYN or FIN, by relative end */
-    sm_frame_t *last_sent[2];
-    sm_line_t *open[2];           /* the line being typed, NULL between lines */
+    guint32 last_sent[2];         /* the frame that sent last (record index), 0: none yet */
+    guint32 open[2];              /* the line being typed (index in store->lines), 0 between lines */
     sm_frame_t *syn;
     sm_frame_t *synack;
     guint32 syn_count;
@@ -172,14 +193,69 @@ sm_conv_complete(const sm_conv_t *conv)
     return (conv->progress & SM_PROGRESS_ALL) == SM_PROGRESS_ALL;
 }
 
-sm_conv_t *
-sm_conv_new(wmem_allocator_t *scope, guint16 server_port)
+sm_store_t *
+sm_store_new(wmem_allocator_t *scope)
 {
-    sm_conv_t *c = wmem_new0(scope, sm_conv_t);
+    sm_store_t *s = wmem_new0(scope, sm_store_t);
 
-    c->scope = scope;
+    s->scope = scope;
+    ft_init(&s->by_num, scope);
+    ft_pool_init(&s->frames, scope, sizeof(sm_frame_t));
+    ft_pool_init(&s->lines, scope, sizeof(guint8));
+    ft_pool_init(&s->extras, scope, sizeof(sm_extra_t));
+    ft_pool_init(&s->convs, scope, sizeof(sm_conv_t *));
+    return s;
+}
+
+static sm_frame_t *
+sm_frame_by_id(const sm_store_t *s, guint32 id)
+{
+    return id ? (sm_frame_t *)ft_pool_get(&s->frames, id) : NULL;
+}
+
+sm_frame_t *
+sm_store_frame(const sm_store_t *s, guint32 num)
+{
+    return sm_frame_by_id(s, ft_get(&s->by_num, num));
+}
+
+sm_conv_t *
+sm_conv_new(sm_store_t *store, guint16 server_port)
+{
+    sm_conv_t *c = wmem_new0(store->scope, sm_conv_t);
+    sm_conv_t **slot = (sm_conv_t **)ft_pool_add(&store->convs, &c->id);
+
+    *slot = c;
+    c->scope = store->scope;
+    c->store = store;
     c->server_port = server_port;
     return c;
+}
+
+sm_conv_t *
+sm_frame_conv(const sm_store_t *store, const sm_frame_t *f)
+{
+    return *(sm_conv_t **)ft_pool_get(&store->convs, f->conv);
+}
+
+static sm_extra_t *
+sm_extra(sm_conv_t *c, sm_frame_t *f)
+{
+    if (!f->extra)
+        ft_pool_add(&c->store->extras, &f->extra);
+    return (sm_extra_t *)ft_pool_get(&c->store->extras, f->extra);
+}
+
+const sm_note_t *
+sm_frame_notes(const sm_store_t *store, const sm_frame_t *f)
+{
+    return f->extra ? ((const sm_extra_t *)ft_pool_get(&store->extras, f->extra))->notes : NULL;
+}
+
+const sm_link_t *
+sm_frame_links(const sm_store_t *store, const sm_frame_t *f)
+{
+    return f->extra ? ((const sm_extra_t *)ft_pool_get(&store->extras, f->extra))->links : NULL;
 }
 
 /* The first index whose end is >= key. */
@@ -201,7 +277,7 @@ sm_sent_search(const sm_sent_list_t *l, guint32 key)
 /* Records frame f as sending up to key; a frame recorded before with the
  * same end is replaced, as a retransmission replaces what it repeats. */
 static void
-sm_sent_insert(sm_conv_t *c, sm_sent_list_t *l, guint32 key, sm_frame_t *f)
+sm_sent_insert(sm_conv_t *c, sm_sent_list_t *l, guint32 key, guint32 id)
 {
     guint32 i;
 
@@ -210,7 +286,7 @@ sm_sent_insert(sm_conv_t *c, sm_sent_list_t *l, guint32 key, sm_frame_t *f)
     } else {
         i = sm_sent_search(l, key);
         if (i < l->n && l->v[i].end == key) {
-            l->v[i].f = f;
+            l->v[i].id = id;
             return;
         }
     }
@@ -221,38 +297,38 @@ sm_sent_insert(sm_conv_t *c, sm_sent_list_t *l, guint32 key, sm_frame_t *f)
     if (i < l->n)
         memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof(sm_sent_t));
     l->v[i].end = key;
-    l->v[i].f = f;
+    l->v[i].id = id;
     l->n++;
 }
 
-/* The frame that sent up to exactly key, or NULL. */
-static sm_frame_t *
+/* The frame that sent up to exactly key, or 0. */
+static guint32
 sm_sent_lookup(const sm_sent_list_t *l, guint32 key)
 {
     guint32 i = sm_sent_search(l, key);
 
-    return (i < l->n && l->v[i].end == key) ? l->v[i].f : NULL;
+    return (i < l->n && l->v[i].end == key) ? l->v[i].id : 0;
 }
 
-/* The frame with the largest end <= key, or NULL. */
-static sm_frame_t *
+/* The frame with the largest end <= key, or 0. */
+static guint32
 sm_sent_lookup_le(const sm_sent_list_t *l, guint32 key)
 {
     guint32 i;
 
     if (l->n && l->v[l->n - 1].end <= key)
-        return l->v[l->n - 1].f;
+        return l->v[l->n - 1].id;
     i = sm_sent_search(l, key);
     if (i < l->n && l->v[i].end == key)
-        return l->v[i].f;
-    return i ? l->v[i - 1].f : NULL;
+        return l->v[i].id;
+    return i ? l->v[i - 1].id : 0;
 }
 
 static void
 sm_note(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind, char *text)
 {
     sm_note_t *n = wmem_new0(c->scope, sm_note_t);
-    sm_note_t **tail = &f->notes;
+    sm_note_t **tail = &sm_extra(c, f)->notes;
 
     n->kind = kind;
     n->text = text;
@@ -264,10 +340,10 @@ sm_note(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind, char *text)
 static void
 sm_link(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, gboolean request)
 {
-    sm_link_t **tail = &f->links;
+    sm_link_t **tail = &sm_extra(c, f)->links;
     sm_link_t *l;
 
-    for (l = f->links; l; l = l->next) {
+    for (l = *tail; l; l = l->next) {
         if (l->ex == ex && l->request == request)
             return;
     }
@@ -633,10 +709,10 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
          * the stage of the segment it repeats, anything else (out of
          * order, say) that of the data sent last in its direction. */
         f->role = SM_ROLE_DATA;
-        f->u.follows = sm_sent_lookup(&c->sent[dir], sm_rel(c, dir, pkt->seq + pkt->payload_len));
-        if (!f->u.follows)
-            f->u.follows = c->last_sent[dir];
-        if (!f->u.follows)
+        f->ref = sm_sent_lookup(&c->sent[dir], sm_rel(c, dir, pkt->seq + pkt->payload_len));
+        if (!f->ref)
+            f->ref = c->last_sent[dir];
+        if (!f->ref)
             f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
         return;
     }
@@ -652,12 +728,12 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
                                          : sm_server_line(c, f, &pkt->lines[i]);
         /* Only a line begun in earlier frames is pointed at (by them). */
         if (i == 0 && pkt->continues_line && c->open[dir])
-            c->open[dir]->stage = st;
+            *(guint8 *)ft_pool_get(&c->store->lines, c->open[dir]) = (guint8)st;
         if (i == 0)
             first = st;
     }
     if (pkt->nlines)
-        c->open[dir] = NULL;
+        c->open[dir] = 0;
 
     if (pkt->nlines) {
         f->stage = (guint8)first;
@@ -669,9 +745,9 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
     }
     if (pkt->leaves_line) {
         if (!(pkt->nlines == 0 && pkt->continues_line && c->open[dir]))
-            c->open[dir] = wmem_new0(c->scope, sm_line_t);
+            ft_pool_add(&c->store->lines, &c->open[dir]);
         if (!pkt->nlines) {
-            f->u.line = c->open[dir];
+            f->ref = c->open[dir];
             f->has_line = 1;
             f->guess = (guint8)sm_guess(c, dir, pkt);
         }
@@ -690,7 +766,8 @@ sm_syn_unanswered(const sm_conv_t *c)
 sm_frame_t *
 sm_process(sm_conv_t *c, const sm_packet_t *pkt)
 {
-    sm_frame_t *f = wmem_new0(c->scope, sm_frame_t);
+    guint32 id;
+    sm_frame_t *f = (sm_frame_t *)ft_pool_add(&c->store->frames, &id);
     int dir = pkt->from_client ? SM_CLIENT : SM_SERVER;
     int other = 1 - dir;
     gboolean syn = (pkt->flags & SM_TH_SYN) != 0;
@@ -702,7 +779,9 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
     f->num = pkt->num;
     f->from_client = pkt->from_client ? 1 : 0;
     f->progress_before = c->progress;
-    f->conv = c;
+    f->conv = c->id;
+    if (!ft_get(&c->store->by_num, pkt->num))
+        ft_set(&c->store->by_num, pkt->num, id);
     if (!c->first_frame)
         c->first_frame = pkt->num;
 
@@ -742,13 +821,13 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
             c->syn_count = 1;
             c->syn_ts = pkt->ts;
         }
-        sm_sent_insert(c, &c->sent[dir], 1, f);
+        sm_sent_insert(c, &c->sent[dir], 1, id);
     } else if (syn) {
         f->role = SM_ROLE_SYN_ACK;
         f->stage = SM_ST_HANDSHAKE;
         if (!c->synack)
             c->synack = f;
-        sm_sent_insert(c, &c->sent[dir], 1, f);
+        sm_sent_insert(c, &c->sent[dir], 1, id);
     } else {
         if (pkt->from_client && ack && c->synack && !c->handshake_done && c->base_known[SM_SERVER] &&
             sm_rel(c, SM_SERVER, pkt->ack) >= 1) {
@@ -761,56 +840,58 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
         if (pkt->payload_len > 0) {
             sm_payload(c, f, pkt, dir);
             sm_sent_insert(c, &c->sent[dir], sm_rel(c, dir, pkt->seq) + pkt->payload_len +
-                           ((pkt->flags & SM_TH_FIN) ? 1 : 0), f);
+                           ((pkt->flags & SM_TH_FIN) ? 1 : 0), id);
             if (pkt->flags & SM_TH_FIN)
                 sm_closing(c, f, pkt->from_client);
         } else if (pkt->flags & SM_TH_FIN) {
             f->role = SM_ROLE_FIN;
             f->stage = SM_ST_TEARDOWN;
-            sm_sent_insert(c, &c->sent[dir], sm_rel(c, dir, pkt->seq) + 1, f);
+            sm_sent_insert(c, &c->sent[dir], sm_rel(c, dir, pkt->seq) + 1, id);
             sm_closing(c, f, pkt->from_client);
         } else {
             f->role = SM_ROLE_ACK;
             if (ack && c->base_known[other])
-                f->u.follows = sm_sent_lookup_le(&c->sent[other], sm_rel(c, other, pkt->ack));
-            if (!f->u.follows)
+                f->ref = sm_sent_lookup_le(&c->sent[other], sm_rel(c, other, pkt->ack));
+            if (!f->ref)
                 f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
         }
     }
     if (pkt->payload_len > 0 || (pkt->flags & (SM_TH_SYN | SM_TH_FIN)))
-        c->last_sent[dir] = f;
+        c->last_sent[dir] = id;
 
     if (c->progress == SM_PROGRESS_ALL && f->progress_before != SM_PROGRESS_ALL)
         f->completes = 1;
     if (syn_unanswered && !sm_syn_unanswered(c))
         f->answers_syn = 1;
     f->progress = c->progress;
-    c->last_stage = (guint8)sm_frame_stage(f);
+    c->last_stage = (guint8)sm_frame_stage(c->store, f);
     return f;
 }
 
 sm_stage_t
-sm_frame_stage(const sm_frame_t *f)
+sm_frame_stage(const sm_store_t *store, const sm_frame_t *f)
 {
     guint depth;
 
     for (depth = 0; f && depth < 8; depth++) {
         if (f->stage)
             return (sm_stage_t)f->stage;
-        if (f->has_line)
-            return (sm_stage_t)(f->u.line->stage ? f->u.line->stage : (f->guess ? f->guess : SM_ST_UNKNOWN));
-        f = f->u.follows;
+        if (f->has_line) {
+            guint8 line_stage = *(const guint8 *)ft_pool_get(&store->lines, f->ref);
+            return (sm_stage_t)(line_stage ? line_stage : (f->guess ? f->guess : SM_ST_UNKNOWN));
+        }
+        f = sm_frame_by_id(store, f->ref);
     }
     return SM_ST_UNKNOWN;
 }
 
 void
-sm_final_notes(const sm_frame_t *f, wmem_allocator_t *scope, sm_note_cb cb, void *user)
+sm_final_notes(const sm_store_t *store, const sm_frame_t *f, wmem_allocator_t *scope, sm_note_cb cb, void *user)
 {
-    const sm_conv_t *c = f->conv;
+    const sm_conv_t *c = sm_frame_conv(store, f);
     const sm_link_t *l;
 
-    for (l = f->links; l; l = l->next) {
+    for (l = sm_frame_links(store, f); l; l = l->next) {
         if (l->request && l->ex->reply_frame == 0 && c->mode != SM_MODE_TLS)
             cb(SM_DIAG_NO_REPLY, wmem_strdup_printf(scope, "No reply to \"%s\" in this capture%s", l->ex->cmd_text,
                 l->ex->cr_nul ? ": the line ended with CR NUL, and the server still waits for CR LF" : ""), user);

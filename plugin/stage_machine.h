@@ -127,9 +127,9 @@ typedef struct {
     const char *telnet_text; /* the telnet commands, for messages ("<IAC DO ECHO>") */
 } sm_packet_t;
 
+typedef struct sm_store sm_store_t;
 typedef struct sm_conv sm_conv_t;
 typedef struct sm_frame sm_frame_t;
-typedef struct sm_line sm_line_t;
 
 /* One command and its reply (or the banner, which answers no command). */
 typedef struct sm_exchange {
@@ -158,45 +158,53 @@ typedef struct sm_link {
     struct sm_link *next;
 } sm_link_t;
 
-struct sm_line {
-    sm_stage_t stage;        /* known once the line is complete */
-};
-
-/* What the machine decided for one frame. Read it with sm_frame_stage.
- * Kept for every frame of every watched connection, so it is packed. */
+/* What the machine decided for one frame. Kept for every frame of every
+ * watched connection, in the store's chunks (never moved), so it is small:
+ * 24 bytes, the rest named by 32-bit indexes into the store. Read it with
+ * the sm_frame_* functions. */
 struct sm_frame {
     guint32 num;
     guint8 role;             /* sm_role_t */
-    guint8 stage;            /* sm_stage_t; SM_ST_NONE: see line / follows */
-    guint8 guess;            /* the stage shown while `line` is unfinished */
+    guint8 stage;            /* sm_stage_t; SM_ST_NONE: see ref */
+    guint8 guess;            /* the stage shown while the line is unfinished */
     guint8 progress;         /* lab stages seen so far, bit (stage - 1) */
     guint8 progress_before;  /* the same before this frame */
     guint8 from_client : 1;
     guint8 completes : 1;    /* this frame completes the last lab stage */
     guint8 answers_syn : 1;  /* the first SYN, unanswered so far, is answered (or sent again) here */
-    guint8 has_line : 1;     /* `line` (not `follows`) is set */
-    union {
-        sm_line_t *line;     /* keystroke frames: the line they are part of */
-        sm_frame_t *follows; /* pure ACKs and unread payload: the frame whose data it is */
-    } u;
-    sm_note_t *notes;        /* markers and diagnoses raised on the first pass */
-    sm_link_t *links;
-    sm_conv_t *conv;
+    guint8 has_line : 1;     /* ref is a line, not a frame */
+    guint32 ref;             /* keystroke frames: the line they are part of; pure ACKs and unread
+                              * payload: the frame number whose data it is; 0: none */
+    guint32 extra;           /* the frame's notes and links in the store, 0: none */
+    guint32 conv;            /* the connection, in the store */
 };
 
-/* A new connection; server_port is the SMTP side's port. */
-sm_conv_t *sm_conv_new(wmem_allocator_t *scope, guint16 server_port);
+/* Where the frames of all connections of a capture are kept. */
+sm_store_t *sm_store_new(wmem_allocator_t *scope);
 
-/* First pass: the machine's decision for the next frame in capture order. */
+/* The record of frame num (the first one made for it), or NULL. */
+sm_frame_t *sm_store_frame(const sm_store_t *store, guint32 num);
+
+/* A new connection; server_port is the SMTP side's port. */
+sm_conv_t *sm_conv_new(sm_store_t *store, guint16 server_port);
+
+/* First pass: the machine's decision for the next frame in capture order.
+ * The record is kept in the store; the store finds it by frame number
+ * unless a record for that number was made before. */
 sm_frame_t *sm_process(sm_conv_t *conv, const sm_packet_t *pkt);
 
 /* The stage of a frame, resolved through the line or data it follows. */
-sm_stage_t sm_frame_stage(const sm_frame_t *f);
+sm_stage_t sm_frame_stage(const sm_store_t *store, const sm_frame_t *f);
+sm_conv_t *sm_frame_conv(const sm_store_t *store, const sm_frame_t *f);
+/* Markers and diagnoses raised on the first pass; command-reply links. */
+const sm_note_t *sm_frame_notes(const sm_store_t *store, const sm_frame_t *f);
+const sm_link_t *sm_frame_links(const sm_store_t *store, const sm_frame_t *f);
 
 /* Findings that need the whole capture (draw them only on a later pass):
  * calls cb for each extra diagnosis of frame f. */
 typedef void (*sm_note_cb)(sm_note_kind_t kind, const char *text, void *user);
-void sm_final_notes(const sm_frame_t *f, wmem_allocator_t *scope, sm_note_cb cb, void *user);
+void sm_final_notes(const sm_store_t *store, const sm_frame_t *f, wmem_allocator_t *scope, sm_note_cb cb,
+                    void *user);
 
 /* TRUE when the connection went through every lab stage (whole capture). */
 gboolean sm_conv_complete(const sm_conv_t *conv);

@@ -162,7 +162,7 @@ smtplab_seq_analysis_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_
     sai->comment = flow_comment(tap, label);
     sai->line_style = 1;
     /* Sessions told apart by their first frame (the text ladder's first column). */
-    sai->conv_num = (guint16)sm_conv_first_frame(tap->frame->conv);
+    sai->conv_num = (guint16)sm_conv_first_frame(sm_frame_conv(tap->store, tap->frame));
     sai->display = TRUE;
     g_queue_push_tail(sainfo->items, sai);
     return TAP_PACKET_REDRAW;

@@ -24,6 +24,7 @@
 
 typedef struct {
     guint number;               /* 1, 2, ... in order of first frame */
+    const sm_store_t *store;
     const sm_conv_t *conv;
     char *client;               /* "127.0.0.1:41694" */
     char *server;
@@ -73,22 +74,24 @@ report_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_, const void *
     report_t *r = (report_t *)p;
     const smtplab_tap_info_t *tap = (const smtplab_tap_info_t *)data;
     const sm_frame_t *f = tap->frame;
-    report_session_t *s = (report_session_t *)g_hash_table_lookup(r->by_conv, f->conv);
+    const sm_conv_t *conv = sm_frame_conv(tap->store, f);
+    report_session_t *s = (report_session_t *)g_hash_table_lookup(r->by_conv, conv);
 
     if (!s) {
         s = g_new0(report_session_t, 1);
         s->number = r->sessions->len + 1;
-        s->conv = f->conv;
+        s->store = tap->store;
+        s->conv = conv;
         s->frames = g_ptr_array_new();
         s->client = report_endpoint(f->from_client ? &pinfo->src : &pinfo->dst,
                                     f->from_client ? pinfo->srcport : pinfo->destport);
         s->server = report_endpoint(f->from_client ? &pinfo->dst : &pinfo->src,
                                     f->from_client ? pinfo->destport : pinfo->srcport);
-        g_hash_table_insert(r->by_conv, (gpointer)f->conv, s);
+        g_hash_table_insert(r->by_conv, (gpointer)conv, s);
         g_ptr_array_add(r->sessions, s);
     }
     s->last_frame = pinfo->num;
-    if (f->links || f->notes)
+    if (f->extra)
         g_ptr_array_add(s->frames, (gpointer)f);
     return TAP_PACKET_REDRAW;
 }
@@ -131,9 +134,9 @@ report_diagnoses(wmem_allocator_t *scope, const report_session_t *s)
         const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, i);
         const sm_note_t *n;
         ctx.frame = f->num;
-        for (n = f->notes; n; n = n->next)
+        for (n = sm_frame_notes(s->store, f); n; n = n->next)
             report_add_diag(n->kind, n->text, &ctx);
-        sm_final_notes(f, scope, report_add_diag, &ctx);
+        sm_final_notes(s->store, f, scope, report_add_diag, &ctx);
     }
     return ctx.diags;
 }
@@ -161,7 +164,7 @@ report_code_at(const report_session_t *s, guint32 num)
     for (i = 0; i < s->frames->len; i++) {
         const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, i);
         const sm_link_t *l;
-        for (l = f->links; l; l = l->next) {
+        for (l = sm_frame_links(s->store, f); l; l = l->next) {
             if (!l->request && l->ex->reply_frame == num)
                 return l->ex->code;
         }
@@ -179,7 +182,7 @@ report_commands(const report_session_t *s)
     for (i = 0; i < s->frames->len; i++) {
         const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, i);
         const sm_link_t *l;
-        for (l = f->links; l; l = l->next) {
+        for (l = sm_frame_links(s->store, f); l; l = l->next) {
             if (l->request)
                 g_ptr_array_add(cmds, l->ex);
         }

@@ -83,6 +83,8 @@ smtplab_stats_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *ed
 {
     const smtplab_tap_info_t *tap = (const smtplab_tap_info_t *)p;
     const sm_frame_t *f = tap->frame;
+    const sm_conv_t *conv = sm_frame_conv(tap->store, f);
+    const sm_link_t *links = sm_frame_links(tap->store, f);
     gboolean whole = tap->whole;
     guint activity = sm_stage_activity(tap->stage);
     const sm_note_t *n;
@@ -99,35 +101,35 @@ smtplab_stats_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *ed
         tick_stat_node(st, "outside the lab", st_node_activities, FALSE);
     }
 
-    for (n = f->notes; n; n = n->next) {
+    for (n = sm_frame_notes(tap->store, f); n; n = n->next) {
         if (n->kind >= SM_DIAG_PORT_BLOCKED)
             smtplab_stats_diag(st, n->kind, 1);
     }
     if (whole) {
-        sm_final_notes(f, pinfo->pool, smtplab_stats_final_note, st);
+        sm_final_notes(tap->store, f, pinfo->pool, smtplab_stats_final_note, st);
     } else {
         /* As it stands: a command not answered yet, a SYN not answered yet. */
-        for (l = f->links; l; l = l->next) {
+        for (l = links; l; l = l->next) {
             if (l->request)
                 smtplab_stats_diag(st, SM_DIAG_NO_REPLY, 1);
             else if (l->ex->cmd_frame && l->ex->reply_frame == f->num)
                 smtplab_stats_diag(st, SM_DIAG_NO_REPLY, -1);
         }
-        if (f->num == sm_conv_syn_frame(f->conv))
+        if (f->num == sm_conv_syn_frame(conv))
             smtplab_stats_diag(st, SM_DIAG_PORT_BLOCKED, 1);
         if (f->answers_syn)
             smtplab_stats_diag(st, SM_DIAG_PORT_BLOCKED, -1);
     }
 
-    for (l = f->links; l; l = l->next) {
+    for (l = links; l; l = l->next) {
         if (!l->request && l->ex->reply_frame == f->num) {
             tick_stat_node(st, st_str_replies, 0, FALSE);
             tick_stat_node(st, smtplab_reply_class(l->ex->code), st_node_replies, FALSE);
         }
     }
 
-    if (f->num == sm_conv_first_frame(f->conv))
-        smtplab_stats_session(st, (whole && sm_conv_complete(f->conv)) ? "complete" : "incomplete", 1);
+    if (f->num == sm_conv_first_frame(conv))
+        smtplab_stats_session(st, (whole && sm_conv_complete(conv)) ? "complete" : "incomplete", 1);
     if (!whole && f->completes) {
         smtplab_stats_session(st, "incomplete", -1);
         smtplab_stats_session(st, "complete", 1);

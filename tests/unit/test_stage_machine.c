@@ -11,6 +11,7 @@
 /* A connection being made up, frame by frame. */
 typedef struct {
     wmem_allocator_t *a;
+    sm_store_t *st;
     sm_conv_t *c;
     guint32 num;
     guint32 next[2];   /* next sequence number: client, server */
@@ -22,7 +23,8 @@ static void
 sess_init(sess_t *s)
 {
     s->a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
-    s->c = sm_conv_new(s->a, 25);
+    s->st = sm_store_new(s->a);
+    s->c = sm_conv_new(s->st, 25);
     s->num = 0;
     s->next[0] = 1000;
     s->next[1] = 5000;
@@ -127,7 +129,7 @@ sess_stages(sess_t *s)
 
     for (i = 0; i < s->frames->len; i++) {
         const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, i);
-        g_string_append_printf(g, "%s%s/%s", i ? " " : "", sm_stage_name(sm_frame_stage(f)),
+        g_string_append_printf(g, "%s%s/%s", i ? " " : "", sm_stage_name(sm_frame_stage(s->st, f)),
                                sm_role_name((sm_role_t)f->role));
     }
     return g_string_free(g, FALSE);
@@ -141,7 +143,7 @@ frame_notes(sess_t *s, guint n)
     GString *g = g_string_new(NULL);
     const sm_note_t *note;
 
-    for (note = f->notes; note; note = note->next)
+    for (note = sm_frame_notes(s->st, f); note; note = note->next)
         g_string_append_printf(g, "%s%d", g->len ? "," : "", note->kind);
     return g_string_free(g, FALSE);
 }
@@ -152,7 +154,7 @@ frame_note_text(sess_t *s, guint n, sm_note_kind_t kind)
     const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, n - 1);
     const sm_note_t *note;
 
-    for (note = f->notes; note; note = note->next) {
+    for (note = sm_frame_notes(s->st, f); note; note = note->next) {
         if (note->kind == kind)
             return note->text;
     }
@@ -163,6 +165,12 @@ static sm_frame_t *
 frame(sess_t *s, guint n)
 {
     return (sm_frame_t *)g_ptr_array_index(s->frames, n - 1);
+}
+
+static const sm_link_t *
+links(sess_t *s, guint n)
+{
+    return sm_frame_links(s->st, frame(s, n));
 }
 
 static void
@@ -178,7 +186,7 @@ final_notes(sess_t *s, guint n)
 {
     GString *g = g_string_new(NULL);
 
-    sm_final_notes(frame(s, n), s->a, collect_note, g);
+    sm_final_notes(s->st, frame(s, n), s->a, collect_note, g);
     return g_string_free(g, FALSE);
 }
 
@@ -227,23 +235,23 @@ test_typed_lab(void)
         "Activity 3: TCP three-way handshake complete: SYN (frame 1), SYN/ACK (frame 2), ACK (frame 3)");
 
     /* Links, progress, completeness. */
-    g_assert_nonnull(frame(&s, 10)->links);
-    g_assert_true(frame(&s, 10)->links->request);
-    g_assert_cmpuint(frame(&s, 10)->links->ex->reply_frame, ==, 12);
-    g_assert_false(frame(&s, 12)->links->request);
-    g_assert_cmpuint(frame(&s, 12)->links->ex->cmd_frame, ==, 10);
+    g_assert_nonnull(links(&s, 10));
+    g_assert_true(links(&s, 10)->request);
+    g_assert_cmpuint(links(&s, 10)->ex->reply_frame, ==, 12);
+    g_assert_false(links(&s, 12)->request);
+    g_assert_cmpuint(links(&s, 12)->ex->cmd_frame, ==, 10);
     /* The banner answers no command: its link has no command frame. */
-    g_assert_nonnull(frame(&s, 4)->links);
-    g_assert_false(frame(&s, 4)->links->request);
-    g_assert_cmpuint(frame(&s, 4)->links->ex->cmd_frame, ==, 0);
-    g_assert_cmpuint(frame(&s, 4)->links->ex->code, ==, 220);
+    g_assert_nonnull(links(&s, 4));
+    g_assert_false(links(&s, 4)->request);
+    g_assert_cmpuint(links(&s, 4)->ex->cmd_frame, ==, 0);
+    g_assert_cmpuint(links(&s, 4)->ex->code, ==, 220);
     n = sm_progress_string(s.a, frame(&s, 12)->progress);
     g_assert_cmpstr(n, ==, "handshake banner helo helo-reply");
     n = sm_progress_string(s.a, frame(&s, 20)->progress);
     g_assert_cmpstr(n, ==, "handshake banner helo helo-reply quit quit-reply teardown");
     g_assert_true(sm_conv_complete(s.c));
-    g_assert_cmpuint(sm_stage_activity(sm_frame_stage(frame(&s, 7))), ==, 5);
-    g_assert_cmpuint(sm_stage_activity(sm_frame_stage(frame(&s, 19))), ==, 8);
+    g_assert_cmpuint(sm_stage_activity(sm_frame_stage(s.st, frame(&s, 7))), ==, 5);
+    g_assert_cmpuint(sm_stage_activity(sm_frame_stage(s.st, frame(&s, 19))), ==, 8);
     g_assert_cmpuint(sm_stage_activity(SM_ST_MAIL), ==, 0);
     n = final_notes(&s, 10); g_assert_cmpstr(n, ==, ""); g_free(n);
 
@@ -263,9 +271,9 @@ test_typed_lab(void)
     g_assert_false(frame(&s, 16)->completes);
     g_assert_true(frame(&s, 17)->completes);
     g_assert_false(frame(&s, 18)->completes);
-    g_assert_cmpstr(frame(&s, 10)->links->ex->raw_text, ==, "helo lab.example");
-    g_assert_cmpuint(frame(&s, 10)->links->ex->segments, ==, 1);
-    g_assert_cmpuint(frame(&s, 10)->links->ex->code, ==, 250);
+    g_assert_cmpstr(links(&s, 10)->ex->raw_text, ==, "helo lab.example");
+    g_assert_cmpuint(links(&s, 10)->ex->segments, ==, 1);
+    g_assert_cmpuint(links(&s, 10)->ex->code, ==, 250);
     sess_free(&s);
 }
 
@@ -283,14 +291,14 @@ test_guess_then_intent(void)
     sess_key(&s, "hek", TRUE);                 /* 6 */
     sess_ack(&s, FALSE);                       /* 7: acks frame 6 */
     /* Before the line ends: the guesses of the moment. */
-    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 5))), ==, "helo");
-    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 6))), ==, "unknown");
-    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 7))), ==, "unknown");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 5))), ==, "helo");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 6))), ==, "unknown");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 7))), ==, "unknown");
     sess_send(&s, TRUE, SM_TH_ACK, 2, &l, 1, TRUE, FALSE, NULL, 0); /* 8 */
     /* After: every frame of the line, and the ACKs, take its intent. */
-    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 5))), ==, "helo");
-    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 6))), ==, "helo");
-    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 7))), ==, "helo");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 5))), ==, "helo");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 6))), ==, "helo");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 7))), ==, "helo");
     n = frame_notes(&s, 8);
     g_assert_cmpstr(n, ==, "8,2"); /* editing, then the marker */
     g_free(n);
@@ -298,7 +306,7 @@ test_guess_then_intent(void)
         "2 erase keystrokes sent: the server receives \"hekk\\b\\blo lab.example\", not \"helo lab.example\". "
         "Type the line again without corrections");
     sess_line(&s, FALSE, "500 Error: command \"HEKK\b\bLO\" not recognized", FALSE); /* 9 */
-    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 9))), ==, "helo-reply");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 9))), ==, "helo-reply");
     g_assert_nonnull(frame_note_text(&s, 9, SM_DIAG_ERROR_REPLY));
     g_assert_true(g_str_has_prefix(frame_note_text(&s, 9, SM_DIAG_ERROR_REPLY),
                                    "Permanent negative reply 500 to \"helo lab.example\""));
@@ -402,16 +410,16 @@ test_pipelining_and_message(void)
         "message/ack message-reply/reply quit/line quit-reply/reply");
     g_free(st);
     /* The multi-line EHLO reply ends in frame 7. */
-    g_assert_cmpuint(frame(&s, 5)->links->ex->reply_frame, ==, 7);
-    g_assert_cmpuint(frame(&s, 6)->links->ex->cmd_frame, ==, 5);
+    g_assert_cmpuint(links(&s, 5)->ex->reply_frame, ==, 7);
+    g_assert_cmpuint(links(&s, 6)->ex->cmd_frame, ==, 5);
     /* Three commands in one frame, answered in order. */
-    l = f->links;
+    l = sm_frame_links(s.st, f);
     g_assert_cmpuint(l->ex->reply_frame, ==, 9);
     g_assert_cmpuint(l->next->ex->reply_frame, ==, 10);
     g_assert_cmpuint(l->next->next->ex->reply_frame, ==, 11);
     g_assert_null(l->next->next->next);
-    g_assert_cmpuint(frame(&s, 14)->links->ex->reply_frame, ==, 16);
-    g_assert_cmpuint(frame(&s, 17)->links->ex->reply_frame, ==, 18);
+    g_assert_cmpuint(links(&s, 14)->ex->reply_frame, ==, 16);
+    g_assert_cmpuint(links(&s, 17)->ex->reply_frame, ==, 18);
     sess_free(&s);
 }
 
@@ -481,7 +489,7 @@ test_typing_diagnoses(void)
                            "and the server still waits for CR LF");
     g_free(n);
     /* The stage of the keystroke frame 5 follows its line. */
-    g_assert_cmpstr(sm_stage_name(sm_frame_stage(frame(&s, 5))), ==, "helo");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 5))), ==, "helo");
     g_assert_false(sm_conv_complete(s.c));
     sess_free(&s);
 }

@@ -143,11 +143,11 @@ final_note(sm_note_kind_t kind, const char *text, void *user)
 
 /* Reads one frame back as the dissector draws it. */
 static void
-check_frame(const sm_frame_t *f, guint32 nframes)
+check_frame(const sm_store_t *store, const sm_frame_t *f, guint32 nframes)
 {
     const sm_note_t *n;
     const sm_link_t *l;
-    sm_stage_t st = sm_frame_stage(f);
+    sm_stage_t st = sm_frame_stage(store, f);
     final_t fin = { nframes, 0 };
 
     FUZZ_CHECK(f->num >= 1 && f->num <= nframes);
@@ -158,11 +158,12 @@ check_frame(const sm_frame_t *f, guint32 nframes)
     FUZZ_CHECK(sm_stage_activity(st) <= 8);
     FUZZ_CHECK((f->progress & ~SM_PROGRESS_ALL) == 0);
     FUZZ_CHECK(sm_progress_string(pool, f->progress) != NULL);
-    for (n = f->notes; n; n = n->next) {
+    FUZZ_CHECK(sm_store_frame(store, f->num) == f);
+    for (n = sm_frame_notes(store, f); n; n = n->next) {
         FUZZ_CHECK(n->kind < SM_NOTE_COUNT);
         FUZZ_CHECK(n->text != NULL && strlen(n->text) > 0);
     }
-    for (l = f->links; l; l = l->next) {
+    for (l = sm_frame_links(store, f); l; l = l->next) {
         FUZZ_CHECK(l->ex != NULL);
         FUZZ_CHECK(l->ex->cmd_frame <= nframes && l->ex->reply_frame <= nframes);
         if (l->request) {
@@ -176,7 +177,7 @@ check_frame(const sm_frame_t *f, guint32 nframes)
         if (l->ex->cmd_text)
             (void)strlen(l->ex->cmd_text);
     }
-    sm_final_notes(f, pool, final_note, &fin);
+    sm_final_notes(store, f, pool, final_note, &fin);
 }
 
 int
@@ -184,6 +185,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     reader_t rd = { data, size };
     flow_t fl[2];
+    sm_store_t *store;
     sm_conv_t *conv;
     sm_frame_t **frames;
     guint32 nframes = 0, i;
@@ -193,7 +195,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
     server_port = (guint16)(rd_u8(&rd) << 8);
     server_port |= (guint16)rd_u8(&rd);
-    conv = sm_conv_new(pool, server_port);
+    store = sm_store_new(pool);
+    conv = sm_conv_new(store, server_port);
     frames = g_new0(sm_frame_t *, FZ_MAX_FRAMES);
     for (d = 0; d < 2; d++) {
         la_split_init(&fl[d].split);
@@ -250,12 +253,12 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
         frames[nframes - 1] = sm_process(conv, &pkt);
         FUZZ_CHECK(frames[nframes - 1] != NULL && frames[nframes - 1]->num == pkt.num);
-        check_frame(frames[nframes - 1], nframes);
+        check_frame(store, frames[nframes - 1], nframes);
     }
 
     /* Later passes: every frame again, with what needs the whole capture. */
     for (i = 0; i < nframes; i++)
-        check_frame(frames[i], nframes);
+        check_frame(store, frames[i], nframes);
     (void)sm_conv_complete(conv);
     for (i = SM_ST_HANDSHAKE; i <= SM_ST_TEARDOWN; i++)
         FUZZ_CHECK(sm_conv_lab_frame(conv, (sm_stage_t)i) <= nframes);
