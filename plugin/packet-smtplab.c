@@ -308,7 +308,7 @@ dissect_smtplab_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
     d.pinfo = pinfo;
     d.tvb = tvb;
     for (n = sm_frame_notes(smtplab_store, f); n; n = n->next)
-        smtplab_add_note(n->kind, n->text, &d);
+        smtplab_add_note(n->kind, sm_note_text(n, f->num, pinfo->pool), &d);
     if (PINFO_FD_VISITED(pinfo))
         sm_final_notes(smtplab_store, f, pinfo->pool, smtplab_add_note, &d);
 

@@ -324,17 +324,66 @@ sm_sent_lookup_le(const sm_sent_list_t *l, guint32 key)
     return i ? l->v[i - 1].id : 0;
 }
 
-static void
-sm_note(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind, char *text)
+static sm_note_t *
+sm_note_add(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind)
 {
     sm_note_t *n = wmem_new0(c->scope, sm_note_t);
     sm_note_t **tail = &sm_extra(c, f)->notes;
 
     n->kind = kind;
-    n->text = text;
     while (*tail)
         tail = &(*tail)->next;
     *tail = n;
+    return n;
+}
+
+/* A diagnosis, with its text (in c->scope). */
+static void
+sm_note(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind, char *text)
+{
+    sm_note_add(c, f, kind)->u.text = text;
+}
+
+/* A stage marker of a command or a reply: the text is made at drawing
+ * from the exchange. */
+static void
+sm_mark(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind, const sm_exchange_t *ex)
+{
+    sm_note_add(c, f, kind)->u.ex = ex;
+}
+
+const char *
+sm_note_text(const sm_note_t *n, guint32 num, wmem_allocator_t *scope)
+{
+    const sm_exchange_t *ex = n->u.ex;
+
+    switch (n->kind) {
+    case SM_MARK_HANDSHAKE:
+        return wmem_strdup_printf(scope,
+            "Activity 3: TCP three-way handshake complete: SYN (frame %u), SYN/ACK (frame %u), ACK (frame %u)",
+            n->u.frames[0], n->u.frames[1], num);
+    case SM_MARK_BANNER:
+        return wmem_strdup_printf(scope, "Activity 4: the server's %u greeting (banner)%s", ex->code,
+            ex->code == 220 ? ": service ready, the client may send HELO or EHLO" : "");
+    case SM_MARK_HELO:
+        return wmem_strdup_printf(scope, "Activity 5: the client greets the server with \"%s\" (%u segment%s)",
+            ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s");
+    case SM_MARK_HELO_REPLY:
+        if (ex->cmd_text)
+            return wmem_strdup_printf(scope, "Activity 6: the server answers \"%s\" with %u%s", ex->cmd_text,
+                ex->code, ex->code / 100 == 2 ? " (accepted)" : "");
+        return wmem_strdup_printf(scope, "Activity 6: the server answers %s with %u%s",
+            ex->stage == SM_ST_BANNER ? "the connection" : "no command", ex->code,
+            ex->code / 100 == 2 ? " (accepted)" : "");
+    case SM_MARK_QUIT:
+        return wmem_strdup_printf(scope, "Activity 7: the client ends the session with \"%s\" (%u segment%s)",
+            ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s");
+    case SM_MARK_QUIT_REPLY:
+        return wmem_strdup_printf(scope, "Activity 8: the server answers QUIT with %u%s", ex->code,
+            ex->code == 221 ? " (closing): the connection closes next" : "");
+    default:
+        return n->u.text;
+    }
 }
 
 static void
@@ -486,15 +535,13 @@ sm_command_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_li
     sp_command_t cmd = sp_parse_command(text, len, &param);
     sm_stage_t stage = sm_command_stage(cmd);
     char *quote = sm_quote(c->scope, text, len);
+    sm_exchange_t *ex = sm_push(c, f, pkt, stage, quote, l);
 
-    sm_push(c, f, pkt, stage, quote, l);
     switch (cmd) {
     case SP_CMD_HELO:
     case SP_CMD_EHLO:
         sm_seen(c, f, SM_ST_HELO);
-        sm_note(c, f, SM_MARK_HELO, wmem_strdup_printf(c->scope,
-            "Activity 5: the client greets the server with \"%s\" (%u segment%s)",
-            quote, l->segments, l->segments == 1 ? "" : "s"));
+        sm_mark(c, f, SM_MARK_HELO, ex);
         if (param >= len)
             sm_note(c, f, SM_DIAG_HELO_NO_DOMAIN, wmem_strdup_printf(c->scope,
                 "%s without a domain: RFC 5321 requires the client's name, as in \"%s lab.example\"; "
@@ -503,9 +550,7 @@ sm_command_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_li
     case SP_CMD_QUIT:
         c->quit_sent = TRUE;
         sm_seen(c, f, SM_ST_QUIT);
-        sm_note(c, f, SM_MARK_QUIT, wmem_strdup_printf(c->scope,
-            "Activity 7: the client ends the session with \"%s\" (%u segment%s)",
-            quote, l->segments, l->segments == 1 ? "" : "s"));
+        sm_mark(c, f, SM_MARK_QUIT, ex);
         break;
     case SP_CMD_BDAT: {
         guint64 size;
@@ -579,20 +624,15 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
     case SM_ST_BANNER:
         c->banner_done = TRUE;
         sm_seen(c, f, SM_ST_BANNER);
-        sm_note(c, f, SM_MARK_BANNER, wmem_strdup_printf(c->scope,
-            "Activity 4: the server's %u greeting (banner)%s", r->code,
-            r->code == 220 ? ": service ready, the client may send HELO or EHLO" : ""));
+        sm_mark(c, f, SM_MARK_BANNER, ex);
         break;
     case SM_ST_HELO:
         sm_seen(c, f, SM_ST_HELO_REPLY);
-        sm_note(c, f, SM_MARK_HELO_REPLY, wmem_strdup_printf(c->scope,
-            "Activity 6: the server answers %s with %u%s", what, r->code, r->code / 100 == 2 ? " (accepted)" : ""));
+        sm_mark(c, f, SM_MARK_HELO_REPLY, ex);
         break;
     case SM_ST_QUIT:
         sm_seen(c, f, SM_ST_QUIT_REPLY);
-        sm_note(c, f, SM_MARK_QUIT_REPLY, wmem_strdup_printf(c->scope,
-            "Activity 8: the server answers QUIT with %u%s", r->code,
-            r->code == 221 ? " (closing): the connection closes next" : ""));
+        sm_mark(c, f, SM_MARK_QUIT_REPLY, ex);
         break;
     case SM_ST_DATA:
         if (r->code == 354)
@@ -831,11 +871,12 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
     } else {
         if (pkt->from_client && ack && c->synack && !c->handshake_done && c->base_known[SM_SERVER] &&
             sm_rel(c, SM_SERVER, pkt->ack) >= 1) {
+            sm_note_t *n;
             c->handshake_done = TRUE;
             sm_seen(c, f, SM_ST_HANDSHAKE);
-            sm_note(c, f, SM_MARK_HANDSHAKE, wmem_strdup_printf(c->scope,
-                "Activity 3: TCP three-way handshake complete: SYN (frame %u), SYN/ACK (frame %u), ACK (frame %u)",
-                c->syn ? c->syn->num : 0, c->synack->num, f->num));
+            n = sm_note_add(c, f, SM_MARK_HANDSHAKE);
+            n->u.frames[0] = c->syn ? c->syn->num : 0;
+            n->u.frames[1] = c->synack->num;
         }
         if (pkt->payload_len > 0) {
             sm_payload(c, f, pkt, dir);

@@ -146,9 +146,16 @@ typedef struct sm_exchange {
     struct sm_exchange *next; /* the queue of commands waiting for a reply */
 } sm_exchange_t;
 
+/* A marker or diagnosis. A diagnosis keeps its text; a marker keeps what
+ * its text is made of when it is drawn (sm_note_text), which costs less
+ * memory than the text. */
 typedef struct sm_note {
     sm_note_kind_t kind;
-    char *text;
+    union {
+        char *text;              /* diagnoses */
+        const struct sm_exchange *ex; /* markers of a command or reply */
+        guint32 frames[2];       /* the handshake marker: the SYN and SYN/ACK frames */
+    } u;
     struct sm_note *next;
 } sm_note_t;
 
@@ -199,6 +206,10 @@ sm_conv_t *sm_frame_conv(const sm_store_t *store, const sm_frame_t *f);
 /* Markers and diagnoses raised on the first pass; command-reply links. */
 const sm_note_t *sm_frame_notes(const sm_store_t *store, const sm_frame_t *f);
 const sm_link_t *sm_frame_links(const sm_store_t *store, const sm_frame_t *f);
+
+/* The text of note n of frame num: a diagnosis's own, a marker's made in
+ * scope. */
+const char *sm_note_text(const sm_note_t *n, guint32 num, wmem_allocator_t *scope);
 
 /* Findings that need the whole capture (draw them only on a later pass):
  * calls cb for each extra diagnosis of frame f. */

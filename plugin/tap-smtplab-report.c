@@ -135,7 +135,7 @@ report_diagnoses(wmem_allocator_t *scope, const report_session_t *s)
         const sm_note_t *n;
         ctx.frame = f->num;
         for (n = sm_frame_notes(s->store, f); n; n = n->next)
-            report_add_diag(n->kind, n->text, &ctx);
+            report_add_diag(n->kind, sm_note_text(n, f->num, scope), &ctx);
         sm_final_notes(s->store, f, scope, report_add_diag, &ctx);
     }
     return ctx.diags;

@@ -156,7 +156,7 @@ frame_note_text(sess_t *s, guint n, sm_note_kind_t kind)
 
     for (note = sm_frame_notes(s->st, f); note; note = note->next) {
         if (note->kind == kind)
-            return note->text;
+            return sm_note_text(note, f->num, s->a);
     }
     return NULL;
 }

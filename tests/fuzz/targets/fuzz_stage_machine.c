@@ -160,8 +160,9 @@ check_frame(const sm_store_t *store, const sm_frame_t *f, guint32 nframes)
     FUZZ_CHECK(sm_progress_string(pool, f->progress) != NULL);
     FUZZ_CHECK(sm_store_frame(store, f->num) == f);
     for (n = sm_frame_notes(store, f); n; n = n->next) {
+        const char *text = sm_note_text(n, f->num, pool);
         FUZZ_CHECK(n->kind < SM_NOTE_COUNT);
-        FUZZ_CHECK(n->text != NULL && strlen(n->text) > 0);
+        FUZZ_CHECK(text != NULL && strlen(text) > 0);
     }
     for (l = sm_frame_links(store, f); l; l = l->next) {
         FUZZ_CHECK(l->ex != NULL);
