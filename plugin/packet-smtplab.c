@@ -267,8 +267,8 @@ dissect_smtplab_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
     }
 
     stage = sm_frame_stage(smtplab_store, f);
-    ti = proto_tree_add_protocol_format(tree, proto_smtplab, tvb, 0, 0, "SMTP Lab: %s, %s", sm_stage_name(stage),
-                                        sm_role_name((sm_role_t)f->role));
+    ti = proto_tree_add_item(tree, proto_smtplab, tvb, 0, 0, ENC_NA);
+    proto_item_append_text(ti, ": %s, %s", sm_stage_name(stage), sm_role_name((sm_role_t)f->role));
     st = proto_item_add_subtree(ti, ett_smtplab);
 
     ti = proto_tree_add_string(st, hf_smtplab_stage, tvb, 0, 0, sm_stage_name(stage));
