@@ -464,6 +464,11 @@ sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, c
     ex->cmd_ts = pkt->ts;
     ex->cmd_text = text;
     ex->raw_text = sm_quote(c->scope, l->raw, l->raw_len);
+    /* Most lines are received as meant: keep one copy. */
+    if (strcmp(ex->raw_text, text) == 0) {
+        wmem_free(c->scope, ex->raw_text);
+        ex->raw_text = text;
+    }
     ex->segments = l->segments;
     ex->cr_nul = l->cr_nul;
     if (c->queue_tail)
