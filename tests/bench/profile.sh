@@ -1,9 +1,12 @@
 #!/usr/bin/env bash
 # Where the time goes: tshark under valgrind's callgrind on a ~20k-frame
 # benchmark capture, with the smtplab plugin and without it, in the
-# no-tree (summary) and fields modes, plus the start-up cost (an empty
-# capture). Instruction counts (Ir) are exact and repeatable, unlike
-# timings on a shared machine. See tests/bench/README.md.
+# no-tree (summary), fields and two-pass full-tree (-2 -V) modes, plus the
+# start-up cost (an empty capture). Fields mode also runs the plugin with
+# the no-plugin command (to separate printing the two extra columns) and
+# with smtplab disabled (the keystroke layer alone). Instruction counts
+# (Ir) are exact and repeatable, unlike timings on a shared machine. See
+# tests/bench/README.md.
 #
 # Usage: profile.sh [--frames N] [--build DIR] [--out DIR]
 #   --frames N    capture size (default 20000)
@@ -73,6 +76,10 @@ summary.data|without|-d tcp.port==25,data -d tcp.port==587,data -r @CAP@
 summary.plugin-off|with|--disable-protocol keystroke --disable-protocol smtplab -r @CAP@
 fields.noplugin|without|-r @CAP@ -T fields -e smtp.req.command
 fields.plugin|with|-r @CAP@ -T fields -e smtp.req.command -e smtplab.stage -e keystroke.line
+fields.plugin-same|with|-r @CAP@ -T fields -e smtp.req.command
+fields.keystroke-only|with|--disable-protocol smtplab -r @CAP@ -T fields -e smtp.req.command -e smtplab.stage -e keystroke.line
+tree2.noplugin|without|-2 -r @CAP@ -V
+tree2.plugin|with|-2 -r @CAP@ -V
 EOF
 cp "$stage"/cg/* "$prof/"
 frames_in=$(/usr/bin/python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["frames"])' "$out/bench-$frames.pcap.json")
