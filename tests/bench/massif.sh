@@ -19,30 +19,13 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-frames=20000
-build=
-out=$repo/build/bench
-while [ $# -gt 0 ]; do
-    case $1 in
-        --frames) frames=$2; shift ;;
-        --build) build=$(cd "$2" && pwd); shift ;;
-        --out) mkdir -p "$2"; out=$(cd "$2" && pwd); shift ;;
-        *) echo "massif.sh: unknown argument $1" >&2; exit 2 ;;
-    esac
-    shift
-done
+# shellcheck source=common.sh
+. "$here/common.sh"
+bench_small_args "$@"
 command -v valgrind >/dev/null || { echo "massif.sh: valgrind missing: apt-get install valgrind" >&2; exit 1; }
 command -v cc >/dev/null || { echo "massif.sh: a C compiler is needed (apt-get install gcc)" >&2; exit 1; }
 
-mkdir -p "$out"
-if [ -z "$build" ]; then
-    build=$out/plugin-build
-    cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$build" --target smtplab -j "$(nproc)" >/dev/null
-fi
-ver_dir=$(cd "$build/plugins" && ls -d */ | head -n 1)
-ver_dir=${ver_dir%/}
-so=$build/plugins/$ver_dir/epan/smtplab.so
+bench_build
 
 /usr/bin/python3 "$here/gen-capture.py" --frames "$frames" --out "$out/bench-$frames.pcap" > "$out/bench-$frames.pcap.json"
 

@@ -18,29 +18,12 @@ set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-frames=20000
-build=
-out=$repo/build/bench
-while [ $# -gt 0 ]; do
-    case $1 in
-        --frames) frames=$2; shift ;;
-        --build) build=$(cd "$2" && pwd); shift ;;
-        --out) mkdir -p "$2"; out=$(cd "$2" && pwd); shift ;;
-        *) echo "profile.sh: unknown argument $1" >&2; exit 2 ;;
-    esac
-    shift
-done
+# shellcheck source=common.sh
+. "$here/common.sh"
+bench_small_args "$@"
 command -v valgrind >/dev/null || { echo "profile.sh: valgrind missing: apt-get install valgrind" >&2; exit 1; }
 
-mkdir -p "$out"
-if [ -z "$build" ]; then
-    build=$out/plugin-build
-    cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$build" --target smtplab -j "$(nproc)" >/dev/null
-fi
-ver_dir=$(cd "$build/plugins" && ls -d */ | head -n 1)
-ver_dir=${ver_dir%/}
-so=$build/plugins/$ver_dir/epan/smtplab.so
+bench_build
 
 for n in 0 "$frames"; do
     /usr/bin/python3 "$here/gen-capture.py" --frames "$n" --out "$out/bench-$n.pcap" > "$out/bench-$n.pcap.json"

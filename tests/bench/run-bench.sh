@@ -45,16 +45,9 @@ for tool in tshark setpriv /usr/bin/python3 cmake; do
 done
 [ -x /usr/bin/time ] || { echo "run-bench.sh: /usr/bin/time missing: apt-get install time" >&2; exit 1; }
 
-mkdir -p "$out"
-if [ -z "$build" ]; then
-    build=$out/plugin-build
-    cmake -S "$repo" -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-    cmake --build "$build" --target smtplab -j "$(nproc)" >/dev/null
-fi
-ver_dir=$(cd "$build/plugins" && ls -d */ | head -n 1)
-ver_dir=${ver_dir%/}
-so=$build/plugins/$ver_dir/epan/smtplab.so
-[ -f "$so" ] || { echo "run-bench.sh: $so not built" >&2; exit 1; }
+# shellcheck source=common.sh
+. "$here/common.sh"
+bench_build
 
 # Captures: regenerated only when the generator, the recorded sessions or
 # the size changed.
