@@ -352,6 +352,16 @@ sm_mark(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind, const sm_exchange_t *e
     sm_note_add(c, f, kind)->u.ex = ex;
 }
 
+/* What a reply answers, for messages: the command quoted, or the
+ * connection (the banner), or no command. */
+static char *
+sm_exchange_what(wmem_allocator_t *scope, const sm_exchange_t *ex)
+{
+    if (ex->cmd_text)
+        return wmem_strdup_printf(scope, "\"%s\"", ex->cmd_text);
+    return wmem_strdup(scope, ex->stage == SM_ST_BANNER ? "the connection" : "no command");
+}
+
 const char *
 sm_note_text(const sm_note_t *n, guint32 num, wmem_allocator_t *scope)
 {
@@ -368,13 +378,13 @@ sm_note_text(const sm_note_t *n, guint32 num, wmem_allocator_t *scope)
     case SM_MARK_HELO:
         return wmem_strdup_printf(scope, "Activity 5: the client greets the server with \"%s\" (%u segment%s)",
             ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s");
-    case SM_MARK_HELO_REPLY:
-        if (ex->cmd_text)
-            return wmem_strdup_printf(scope, "Activity 6: the server answers \"%s\" with %u%s", ex->cmd_text,
-                ex->code, ex->code / 100 == 2 ? " (accepted)" : "");
-        return wmem_strdup_printf(scope, "Activity 6: the server answers %s with %u%s",
-            ex->stage == SM_ST_BANNER ? "the connection" : "no command", ex->code,
+    case SM_MARK_HELO_REPLY: {
+        char *what = sm_exchange_what(NULL, ex);
+        char *text = wmem_strdup_printf(scope, "Activity 6: the server answers %s with %u%s", what, ex->code,
             ex->code / 100 == 2 ? " (accepted)" : "");
+        wmem_free(NULL, what);
+        return text;
+    }
     case SM_MARK_QUIT:
         return wmem_strdup_printf(scope, "Activity 7: the client ends the session with \"%s\" (%u segment%s)",
             ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s");
@@ -613,14 +623,6 @@ sm_client_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_lin
 static void
 sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t *r, const sm_line_in_t *l)
 {
-    /* Pieces of messages, freed at the end. */
-    char *enh = r->has_enhanced
-        ? wmem_strdup_printf(NULL, " %u.%u.%u", r->enh_class, r->enh_subject, r->enh_detail)
-        : wmem_strdup(NULL, "");
-    char *text = sm_quote(NULL, l->raw + MIN(r->text, l->raw_len), l->raw_len - MIN(r->text, l->raw_len));
-    char *what = ex->cmd_text ? wmem_strdup_printf(NULL, "\"%s\"", ex->cmd_text)
-                              : wmem_strdup(NULL, ex->stage == SM_ST_BANNER ? "the connection" : "no command");
-
     ex->reply_frame = f->num;
     ex->reply_ts = c->now;
     ex->code = r->code;
@@ -656,6 +658,12 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
     }
 
     if (r->code >= 400) {
+        /* Pieces of the message, freed at the end. */
+        char *enh = r->has_enhanced
+            ? wmem_strdup_printf(NULL, " %u.%u.%u", r->enh_class, r->enh_subject, r->enh_detail)
+            : wmem_strdup(NULL, "");
+        char *text = sm_quote(NULL, l->raw + MIN(r->text, l->raw_len), l->raw_len - MIN(r->text, l->raw_len));
+        char *what = sm_exchange_what(NULL, ex);
         gboolean starttls = r->code == 530 &&
             ((r->has_enhanced && r->enh_subject == 7 && r->enh_detail == 0) ||
              g_strstr_len(text, -1, "STARTTLS") || g_strstr_len(text, -1, "starttls"));
@@ -668,10 +676,10 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
                 "%s negative reply %u%s to %s: \"%s\"%s", r->code < 500 ? "Transient" : "Permanent",
                 r->code, enh, what, text,
                 r->code < 500 ? ": the server may accept it later" : ": correct the command before sending it again"));
+        wmem_free(NULL, enh);
+        wmem_free(NULL, text);
+        wmem_free(NULL, what);
     }
-    wmem_free(NULL, enh);
-    wmem_free(NULL, text);
-    wmem_free(NULL, what);
 }
 
 static sm_stage_t
