@@ -19,6 +19,7 @@
 
 #include "escape.h"
 #include "fuzz_check.h"
+#include "fuzz_pool.h"
 #include "line_assembly.h"
 
 typedef struct {
@@ -30,19 +31,7 @@ typedef struct {
     tn_command_t tn;
 } rec_t;
 
-static wmem_allocator_t *pool;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    pool = wmem_allocator_new(WMEM_ALLOCATOR_SIMPLE);
-    return 0;
-}
 
 /* Splits stream[0..len) in segments of the given lengths (summing to len);
  * returns the events, and the splitter and escaping state at the end. */

@@ -23,6 +23,7 @@
 #include <glib.h>
 
 #include "fuzz_check.h"
+#include "fuzz_pool.h"
 #include "line_assembly.h"
 #include "stage_machine.h"
 
@@ -43,19 +44,7 @@ typedef struct {
     size_t left;
 } reader_t;
 
-static wmem_allocator_t *pool;
-
-int LLVMFuzzerInitialize(int *argc, char ***argv);
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-int
-LLVMFuzzerInitialize(int *argc, char ***argv)
-{
-    (void)argc;
-    (void)argv;
-    pool = wmem_allocator_new(WMEM_ALLOCATOR_SIMPLE);
-    return 0;
-}
 
 static guint
 rd_u8(reader_t *r)
