@@ -13,20 +13,12 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1 cap=$2 expected=$3
-run() { "$here/../tshark/tshark-as-user.sh" "$build" "$@"; }
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+. "$here/../tshark/capture-lib.sh"
 
 # The fields of check-capture.sh. SMTPLAB_FIELDS=big leaves out the two
 # that differ on every frame of the big captures (each segment's bytes, the
 # list of segments), which would make one line per frame.
-fields=(frame.number tcp.srcport tcp.len
-        keystroke.char keystroke.index keystroke.interval keystroke.line keystroke.line.edited
-        keystroke.eol keystroke.count keystroke.segment keystroke.backspaces keystroke.duration
-        keystroke.telnet.command keystroke.telnet.option keystroke.line_in
-        smtp.req.command smtp.req.parameter smtp.response.code
-        smtplab.stage smtplab.role smtplab.activity smtplab.response_in smtplab.request_in
-        smtplab.time smtplab.progress smtplab.complete
-        _ws.expert.message)
+fields=("${golden_fields[@]}")
 if [ "${SMTPLAB_FIELDS:-}" = big ]; then
     fields=("${fields[@]/keystroke.char}")
     fields=("${fields[@]/keystroke.segment}")

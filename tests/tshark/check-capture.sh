@@ -10,22 +10,13 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1 cap=$2 expdir=$3
-name=$(basename "$cap"); name=${name%.*}
-run() { "$here/tshark-as-user.sh" "$build" "$@"; }
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+. "$here/capture-lib.sh"
 # Where Wireshark's own output changed after 4.0, <expdir>/<version>/ holds
 # that version's file (../versions/README.md).
 . "$here/../versions/ws-version.sh"
 ws=$(ws_version "$build")
 
-fields=(frame.number tcp.srcport tcp.len
-        keystroke.char keystroke.index keystroke.interval keystroke.line keystroke.line.edited
-        keystroke.eol keystroke.count keystroke.segment keystroke.backspaces keystroke.duration
-        keystroke.telnet.command keystroke.telnet.option keystroke.line_in
-        smtp.req.command smtp.req.parameter smtp.response.code
-        smtplab.stage smtplab.role smtplab.activity smtplab.response_in smtplab.request_in
-        smtplab.time smtplab.progress smtplab.complete
-        _ws.expert.message)
+fields=("${golden_fields[@]}")
 # SMTPLAB_FIELDS=compact (for long public captures): without the bytes of
 # every segment and line, which would make the expected files large.
 if [ "${SMTPLAB_FIELDS:-}" = compact ]; then

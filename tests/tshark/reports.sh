@@ -9,9 +9,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 build=$1 cap=$2 expdir=$3
-name=$(basename "$cap"); name=${name%.*}
-run() { "$here/tshark-as-user.sh" "$build" "$@"; }
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+. "$here/capture-lib.sh"
 
 run -n -q -z smtplab,tree -r "$cap" > "$work/tree1"
 run -n -2 -q -z smtplab,tree -r "$cap" > "$work/tree2"
