@@ -2,10 +2,23 @@
 # (check-capture.sh, flow.sh, reports.sh, ../hostile/check-collapsed.sh),
 # sourced after they set $build and $cap: the tshark runner, a work folder
 # removed at exit, the capture's name, and the fields the golden files hold.
+# A tshark run that fails (tshark-as-user.sh) fails the script at its exit,
+# also where the failure was inside $(...) or a pipeline.
 # SPDX-License-Identifier: GPL-2.0-or-later
 capture_lib_dir=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 run() { "$capture_lib_dir/tshark-as-user.sh" "$build" "$@"; }
-work=$(mktemp -d); trap 'rm -rf "$work"' EXIT
+work=$(mktemp -d)
+export SMTPLAB_RUN_LOG="$work/failed-runs"
+capture_lib_exit() {
+    local rc=$?
+    if [ -s "$SMTPLAB_RUN_LOG" ]; then
+        echo "FAIL: tshark runs failed:"; sed 's/^/    /' "$SMTPLAB_RUN_LOG"
+        rc=1
+    fi
+    rm -rf "$work"
+    exit $rc
+}
+trap capture_lib_exit EXIT
 name=$(basename "$cap"); name=${name%.*}
 golden_fields=(frame.number tcp.srcport tcp.len
         keystroke.char keystroke.index keystroke.interval keystroke.line keystroke.line.edited

@@ -4,6 +4,13 @@
 # Usage: [SMTPLAB_NO_PLUGIN=1] [SMTPLAB_PROFILE=<dir>] tshark-as-user.sh <build dir> <tshark args...>
 # Every argument that names an existing file is staged into a fresh
 # world-readable folder first, so that user can read it.
+# Every run is checked: a non-zero exit, or a line on stderr that
+# SMTPLAB_ALLOWED_STDERR (an ERE) does not match, makes this script fail
+# (exit 125 when tshark itself exited 0) and appends a line saying so to the
+# file SMTPLAB_RUN_LOG, where the test scripts read it: a failure inside
+# $(...) or a pipeline cannot pass unseen. tshark's stderr is passed on.
+# SMTPLAB_UNCHECKED=1 (for callers that judge the exit and stderr
+# themselves, such as the fuzzer) leaves the run unchecked.
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -euo pipefail
 build=$1; shift
@@ -51,7 +58,20 @@ if ws_at_least "${ver_dir%/}" 4.2 && [[ " $* " == *" -T fields "* || " $* " == *
             gawk -F'\t' '$1 == "F" && $4 == "FT_BOOLEAN" { print $3 }' > "$booleans.$$"
         mv -f "$booleans.$$" "$booleans"
     fi
-    tshark_as_user "${args[@]}" | ws_fields_as_base "$booleans" "$@"
+    tshark_rc=0
+    tshark_as_user "${args[@]}" 2> "$stage/stderr" | ws_fields_as_base "$booleans" "$@" || tshark_rc=$?
 else
-    tshark_as_user "${args[@]}"
+    tshark_rc=0
+    tshark_as_user "${args[@]}" 2> "$stage/stderr" || tshark_rc=$?
+fi
+cat "$stage/stderr" >&2
+[ "${SMTPLAB_UNCHECKED:-}" = 1 ] && exit "$tshark_rc"
+unexpected=$(grep -Ev "${SMTPLAB_ALLOWED_STDERR:-^$}" "$stage/stderr" || true)
+if [ "$tshark_rc" != 0 ] || [ -n "$unexpected" ]; then
+    what="tshark $* (exit $tshark_rc)"
+    [ -n "$unexpected" ] && what+=", on stderr: $(head -c 300 <<<"$unexpected" | tr '\n' ' ')"
+    echo "tshark-as-user: FAILED: $what" >&2
+    [ -n "${SMTPLAB_RUN_LOG:-}" ] && echo "$what" >> "$SMTPLAB_RUN_LOG"
+    [ "$tshark_rc" != 0 ] && exit "$tshark_rc"
+    exit 125
 fi
