@@ -20,6 +20,13 @@ capture_lib_exit() {
 }
 trap capture_lib_exit EXIT
 name=$(basename "$cap"); name=${name%.*}
+# After SMTPLAB_UPDATE=1 rewrote a capture's expected files: its truth list
+# (../truth) judges them at once; a regenerated wrong answer fails here.
+check_truth() { # expected dir
+    local list="$capture_lib_dir/../truth/$name.truth"
+    [ -e "$list" ] || { echo "no truth list $list: write one (../truth/README.md)"; return 1; }
+    /usr/bin/python3 "$capture_lib_dir/../truth/check-truth.py" "$build" "$list" "$cap" "$1" | grep -v '^ok - '
+}
 golden_fields=(frame.number tcp.srcport tcp.len
         keystroke.char keystroke.index keystroke.interval keystroke.line keystroke.line.edited
         keystroke.eol keystroke.count keystroke.segment keystroke.backspaces keystroke.duration

@@ -22,7 +22,8 @@ if [ "${SMTPLAB_UPDATE:-}" = 1 ]; then
     mkdir -p "$expdir"
     for k in tree1 tree2 report json; do cp "$work/$k" "$expdir/$name.$k"; done
     echo "updated $expdir/$name.{tree1,tree2,report,json}"
-    exit 0
+    check_truth "$expdir"
+    exit
 fi
 status=0
 for k in tree1 tree2 report json; do
