@@ -58,29 +58,49 @@ id student > /dev/null 2>&1 || useradd -m student
 cp "$src/tests/captures/typed-lab.pcapng" /tmp/typed-lab.pcapng
 chmod a+r /tmp/typed-lab.pcapng
 as_student() { runuser -u student -- env -i HOME=/home/student PATH=/usr/bin:/bin TZ=UTC LC_ALL=C.UTF-8 "$@"; }
+# tshark as the student, checked as in tests/tshark/tshark-as-user.sh: a
+# non-zero exit or anything on stderr is written to $runlog, and the check
+# that made the run fails, also when the run was inside $(...).
+runlog=$(mktemp) runlog_read=0
+student_tshark() {
+    local rc=0 err
+    err=$(mktemp)
+    as_student tshark "$@" 2> "$err" || rc=$?
+    cat "$err" >&2
+    if [ "$rc" != 0 ] || [ -s "$err" ]; then
+        echo "tshark $* (exit $rc): $(head -c 300 "$err" | tr '\n' ' ')" >> "$runlog"
+    fi
+    rm -f "$err"
+    return "$rc"
+}
 passed=0 failed=0
 check() { # description, actual, expected
-    if [ "$2" == "$3" ]; then passed=$((passed + 1)); echo "ok - $1"
+    local size runs=""
+    size=$(stat -c %s "$runlog")
+    [ "$size" -gt "$runlog_read" ] && runs=$(tail -c +$((runlog_read + 1)) "$runlog")
+    runlog_read=$size
+    if [ -n "$runs" ]; then failed=$((failed + 1)); printf 'not ok - %s\n  a tshark run of this check failed: %s\n' "$1" "$runs"
+    elif [ "$2" == "$3" ]; then passed=$((passed + 1)); echo "ok - $1"
     else failed=$((failed + 1)); printf 'not ok - %s\n  expected: %s\n  actual:   %s\n' "$1" "$3" "$2"; fi
 }
 # Where this tshark looks for its global plugins.
-global="$(as_student tshark -G folders | sed -n 's/^Global Plugins:[[:space:]]*//p')/epan/smtplab.so"
+global="$(student_tshark -G folders | sed -n 's/^Global Plugins:[[:space:]]*//p')/epan/smtplab.so"
 check "the package put smtplab.so in the global plugin folder" "$(dpkg -L smtplab | grep -x "$global")" "$global"
 check "tshark -G plugins (as student) lists the installed smtplab.so" \
-    "$(as_student tshark -G plugins | awk -F'\t' '$1 ~ /^smtplab\.so/ { sub(/ +$/, "", $1); print $1, $NF }')" "smtplab.so $global"
+    "$(student_tshark -G plugins | awk -F'\t' '$1 ~ /^smtplab\.so/ { sub(/ +$/, "", $1); print $1, $NF }')" "smtplab.so $global"
 # The stage of every frame, as the tests' single-pass expected file has it.
 expected_stages=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "frame.number") f = i; if ($i == "smtplab.stage") s = i }; next }
     { print $f "\t" $s }' "$src/tests/tshark/expected/typed-lab.1pass")
 check "tshark -r typed-lab.pcapng -T fields -e smtplab.stage (as student) labels all 58 frames" \
-    "$(as_student tshark -n -r /tmp/typed-lab.pcapng -T fields -e frame.number -e smtplab.stage)" "$expected_stages"
+    "$(student_tshark -n -r /tmp/typed-lab.pcapng -T fields -e frame.number -e smtplab.stage)" "$expected_stages"
 check "the SMTP Lab profile is in the global profiles" \
     "$(ls "/usr/share/wireshark/profiles/SMTP Lab" | tr '\n' ' ')" "colorfilters dfilter_buttons preferences "
-as_student tshark -n -2 -C "SMTP Lab" -r /tmp/typed-lab.pcapng > /tmp/columns 2> /tmp/columns.err || true
-check "tshark -C \"SMTP Lab\" (as student) reads the global profile without a warning" "$(cat /tmp/columns.err)" ""
+student_tshark -n -2 -C "SMTP Lab" -r /tmp/typed-lab.pcapng > /tmp/columns || true
+check "tshark -C \"SMTP Lab\" (as student) reads the global profile without a warning" "" ""
 check "its Stage/Role/Act columns on frame 40" "$(awk '$1 == 40' /tmp/columns | grep -o 'helo line 5 helo lab.example')" \
     "helo line 5 helo lab.example"
 DEBIAN_FRONTEND=noninteractive apt-get remove -y -q smtplab > /tmp/apt.log 2>&1 || { cat /tmp/apt.log; exit 1; }
-check "apt-get remove takes the plugin away" "$(as_student tshark -G plugins | grep -c '^smtplab\.so' || true)" "0"
+check "apt-get remove takes the plugin away" "$(student_tshark -G plugins | grep -c '^smtplab\.so' || true)" "0"
 echo "$passed passed, $failed failed"
 [ "$failed" = 0 ] || status=1
 took "package check"
