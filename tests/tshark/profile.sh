@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # The "SMTP Lab" configuration profile: Wireshark reads it without a warning,
-# its custom columns show the plugin's values, every filter button and
-# coloring rule compiles, and the install keeps a file the user changed.
+# its custom columns show the plugin's values, every coloring rule and
+# filter button compiles and keeps the frames it is meant for on a chosen
+# capture, the rules colour each lab stage, and the install keeps a file the
+# user changed.
 # Usage: profile.sh <build dir> <profile dir> <captures dir> <expected dir>
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -euo pipefail
@@ -21,19 +23,86 @@ done
 check "the Stage/Role/Act columns of frame 40" \
     "$(awk '$1 == 40' "$work/typed-lab.columns" | grep -o 'helo line 5 helo lab.example')" "helo line 5 helo lab.example"
 
-# Coloring rules compile (tshark warns about any that does not).
-prun -n --color -C "SMTP Lab" -r "$caps/typed-lab.pcapng" > /dev/null 2> "$work/color.err"
-check "coloring rules compile" "$(cat "$work/color.err")" ""
-check "nine SMTP Lab coloring rules" "$(grep -c '^@.*smtplab\.' "$profile/colorfilters")" "9"
+# Frame numbers as ranges: "1-3 6-41 48 50".
+ranges() { awk 'NF { if (s != "" && $1 == e + 1) { e = $1; next } if (s != "") o = o (o == "" ? "" : " ") (s == e ? s : s "-" e); s = e = $1 }
+    END { if (s != "") o = o (o == "" ? "" : " ") (s == e ? s : s "-" e); printf "%s", o }'; }
+# The frames of a capture that a display filter keeps (two passes, with the profile).
+matching() { prun -n -2 -C "SMTP Lab" -r "$caps/$1" -Y "$2" -T fields -e frame.number | ranges; }
 
-# Every filter button's expression compiles.
-n=0
-while IFS= read -r expr; do
-    n=$((n + 1))
-    err=$(run -n -r "$caps/refused.pcapng" -Y "$expr" 2>&1 >/dev/null || echo "tshark failed")
-    check "filter button $n compiles: $expr" "$err" ""
-done < <(grep '^"' "$profile/dfilter_buttons" | sed 's/^"[^"]*","[^"]*","//; s/","[^"]*"$//; s/\\x22/"/g')
-check "eight filter buttons" "$n" "8"
+# Every coloring rule and every filter button, by name, on a capture chosen
+# for it, with the exact frames its filter keeps (two passes). A rule or
+# button missing here, or here but not in the profile, fails.
+expectations='rule|SMTP Lab diagnosis|typed-backspace.pcapng|48 50 91 93
+rule|SMTP Lab diagnosis|refused.pcapng|2
+rule|Activity 3: handshake|typed-lab.pcapng|1-3
+rule|Activity 4: banner|typed-lab.pcapng|4-5
+rule|Activity 5: HELO|typed-lab.pcapng|6-41
+rule|Activity 6: HELO reply|typed-lab.pcapng|42-43
+rule|Activity 7: QUIT|typed-lab.pcapng|44-52
+rule|Activity 8: QUIT reply|typed-lab.pcapng|53-54
+rule|Activity 8: teardown|typed-lab.pcapng|55-58
+rule|SMTP Lab: other stages|pipelining.pcapng|1-35
+rule|Bad TCP|syn-unanswered.pcapng|2-4
+rule|TCP RST|refused.pcapng|2
+button|Act 3|typed-lab.pcapng|1-3
+button|Act 3|refused.pcapng|1
+button|Act 4|typed-lab.pcapng|4-5
+button|Act 5|typed-lab.pcapng|6-41
+button|Act 6|typed-lab.pcapng|42-43
+button|Act 7|typed-lab.pcapng|44-52
+button|Act 8|typed-lab.pcapng|53-58
+button|Lines|typed-lab.pcapng|4 40 42 51 53
+button|Problems|typed-backspace.pcapng|48 50 91 93
+button|Problems|telnet-char.pcapng|6 40 50
+button|Problems|refused.pcapng|2'
+# name<TAB>filter of each rule and button in the profile's files.
+grep '^@' "$profile/colorfilters" | awk -F@ '{ print $2 "\t" $3 }' > "$work/rules"
+grep '^"' "$profile/dfilter_buttons" |
+    sed 's/^"[^"]*","\([^"]*\)","/\1\t/; s/","[^"]*"$//; s/\\x22/"/g' > "$work/buttons"
+for kind in rule button; do
+    check "every ${kind} of the profile has a capture to match" \
+        "$(cut -f1 "$work/${kind}s" | sort -u)" "$(grep "^$kind|" <<<"$expectations" | cut -d'|' -f2 | sort -u)"
+done
+while IFS='|' read -r kind name cap frames; do
+    expr=$(awk -F'\t' -v n="$name" '$1 == n { print $2; exit }' "$work/${kind}s")
+    [ -n "$expr" ] || { check "$kind \"$name\" is in the profile" "missing" "present"; continue; }
+    check "$kind \"$name\" compiles and keeps frames $frames of $cap" "$(matching "$cap" "$expr")" "$frames"
+done <<<"$expectations"
+
+# The rules as Wireshark applies them (the first that matches colours a
+# frame): which rule colours which frames; tshark warns about a rule that
+# does not compile.
+coloured() { # capture: "rule: frames" per rule, in the order of first use
+    prun -n -2 -C "SMTP Lab" --color -r "$caps/$1" -T fields -e frame.number -e frame.coloring_rule.name 2> "$work/color.err" |
+        awk -F'\t' '{ if (!($2 in f)) o[++n] = $2; f[$2] = f[$2] " " $1 } END { for (i = 1; i <= n; i++) print o[i] "\t" f[o[i]] }' |
+        while IFS=$'\t' read -r rule list; do printf '%s: %s\n' "$rule" "$(tr ' ' '\n' <<<"$list" | ranges)"; done
+}
+check "coloring on typed-lab: each stage its rule" "$(coloured typed-lab.pcapng)" "Activity 3: handshake: 1-3
+Activity 4: banner: 4-5
+Activity 5: HELO: 6-41
+Activity 6: HELO reply: 42-43
+Activity 7: QUIT: 44-52
+Activity 8: QUIT reply: 53-54
+Activity 8: teardown: 55-58"
+check "coloring rules compile (no warning)" "$(cat "$work/color.err")" ""
+check "coloring on typed-backspace: the diagnosis rule before the stage rules" \
+    "$(coloured typed-backspace.pcapng | grep -E '^(SMTP Lab diagnosis|Activity 6: HELO reply):')" \
+    "SMTP Lab diagnosis: 48 50 91 93
+Activity 6: HELO reply: 51 79-80"
+check "coloring on pipelining: MAIL to the message's reply in \"other stages\"" \
+    "$(coloured pipelining.pcapng | grep '^SMTP Lab: other stages:')" "SMTP Lab: other stages: 16-28"
+check "coloring on refused: the RST is a diagnosis" "$(coloured refused.pcapng)" "Activity 3: handshake: 1
+SMTP Lab diagnosis: 2"
+
+# The column titles and a line's columns, as tshark prints them with the
+# profile (PSML: the packet list's structure, then each row).
+psml() { prun -n -2 "$@" -r "$caps/typed-lab.pcapng" -Y 'frame.number == 40 || frame.number == 42' -T psml |
+    sed -n 's/^<section>\(.*\)<\/section>$/\1/p' | paste -sd'|'; }
+check "tshark -C \"SMTP Lab\": the profile's columns, frames 40 and 42" "$(psml -C "SMTP Lab")" \
+"No.|Time|Source|Destination|Protocol|Length|Stage|Role|Act|Meant|Reply time|Info|\
+40|0.886363390|127.0.0.1|127.0.0.1|SMTP|67|helo|line|5|helo lab.example||C: helo lab.example|\
+42|0.886820428|127.0.0.1|127.0.0.1|SMTP|83|helo-reply|reply|6|250 lab.example|0.000457038|S: 250 lab.example"
+check "without -C: Wireshark's default columns" "$(psml | cut -d'|' -f1-7)" "No.|Time|Source|Destination|Protocol|Length|Info"
 
 # The install script: into a fresh folder, then again after the user
 # changed a file.
