@@ -3,8 +3,13 @@
 # check_captures.py: verifies with tshark that each smtplab capture holds exactly the bytes, segmentation and TCP handshake/teardown README.md promises.
 """Check the recorded captures against the expectations below.  Stdlib only.
 
-  check_captures.py [DIR] [--list]
-  check_captures.py [DIR] --markdown   # frame index for README.md
+  check_captures.py [DIR] [--set lab|clients|all] [--list]
+  check_captures.py [DIR] [--set ...] --markdown   # frame index for README.md
+
+--set picks the captures: those record.sh makes (lab), those
+record-clients.sh makes (clients: real clients typed on a pty, against
+aiosmtpd or postfix, each with its server log in DIR/logs/<name>.log), or
+both (all, the default).
 
 For every capture: one TCP conversation to the scenario's server port, the
 client's payload segments exactly as listed (byte-exact, segment by
@@ -114,6 +119,68 @@ EXPECT = {
         client=typed(b"helo lab.example\n", b"noop\r", b"\n", b"quit\r\n"),
         server=BANNER + HELO_OK + OK + BYE),
 }
+
+PF_BANNER = b"220 lab.example ESMTP Postfix\r\n"
+PF_BYE = b"221 2.0.0 Bye\r\n"
+PF_BAD_UTF8 = b"500 5.5.2 Error: bad UTF-8 syntax\r\n"
+BAD_SYNTAX = b"500 Error: bad syntax\r\n"
+
+# record-clients.sh: real clients on a pty (client_drive.py); each capture
+# has its server's log in logs/<name>.log.
+EXPECT_CLIENTS = {
+    "socat-raw-bare-cr.pcapng": dict(
+        port=25, log=True, client_closes_first=True,
+        client=typed(b"helo lab.exampel\x7f\x7fle\r", b"\r", b"quit\r", b"\x03"),
+        server=PF_BANNER),
+    "socat-raw-ctrl-j.pcapng": dict(
+        port=25, log=True,
+        client=typed(b"helo lab.example\r\n", b"quit\r\n"),
+        server=PF_BANNER + HELO_OK + PF_BYE),
+    "telnet-char-toggle-crlf.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.example\r\n", b"\xff\xfd\x03\xff\xfd\x01"]
+        + typed(b"quit") + [b"\r\x00"] + typed(b"quit") + [b"\r\n"]
+        + typed(b"quit") + [b"\r\n"],
+        server=PF_BANNER + HELO_OK + PF_BAD_UTF8 + PF_BYE),
+    "telnet-send-ayt.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.\xff\xf6", b"example\r\n", b"quit\r\n"],
+        server=BANNER + b"500 Error: strict ASCII mode\r\n" + BYE),
+    "telnet-send-brk.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.\xff\xf3", b"example\r\n", b"quit\r\n"],
+        server=PF_BANNER + PF_BAD_UTF8 + PF_BYE),
+    "plink-telnet.pcapng": dict(
+        port=25, log=True,
+        client=[b"\xff\xfb\x1f\xff\xfb\x20\xff\xfb\x18\xff\xfb\x27"
+                b"\xff\xfd\x01\xff\xfb\x03\xff\xfd\x03",
+                b"helo lab.example\n", b"quit\n"],
+        server=BANNER + BAD_SYNTAX + BYE),
+    "plink-raw.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.example\n", b"quit\n"],
+        server=BANNER + HELO_OK + BYE),
+    "busybox-telnet-line.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.example\r\n", b"quit\r\n"],
+        server=BANNER + HELO_OK + BYE),
+    "busybox-telnet-char-del.pcapng": dict(
+        port=25, log=True,
+        client=[b"\xff\xfd\x01\xff\xfd\x03"] + typed(b"helo lab.exampel\x7f\x7fle")
+        + [b"\r\n"] + typed(b"quit") + [b"\r\n"],
+        server=BANNER + BAD_SYNTAX + BYE),
+    "nc-crlf.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.example", b"\r\n", b"quit", b"\r\n"],
+        server=BANNER + HELO_OK + BYE),
+    "nc-bare-lf.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.example\n", b"quit\n"],
+        server=PF_BANNER + HELO_OK + PF_BYE),
+}
+
+SETS = {"lab": EXPECT, "clients": EXPECT_CLIENTS,
+        "all": {**EXPECT, **EXPECT_CLIENTS}}
 
 FIELDS = ["frame.number", "frame.time_relative", "ip.src", "ipv6.src",
           "tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.flags.syn",
@@ -291,11 +358,20 @@ def markdown(path, exp):
 
 
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    listing = "--list" in sys.argv
-    if "--markdown" in sys.argv:
+    argv = sys.argv[1:]
+    which = "all"
+    if "--set" in argv:
+        i = argv.index("--set")
+        which = argv[i + 1] if i + 1 < len(argv) else ""
+        del argv[i:i + 2]
+        if which not in SETS:
+            sys.exit("--set takes lab, clients or all")
+    expect = SETS[which]
+    args = [a for a in argv if not a.startswith("--")]
+    listing = "--list" in argv
+    if "--markdown" in argv:
         d = args[0] if args else os.path.dirname(os.path.abspath(__file__))
-        for name, exp in EXPECT.items():
+        for name, exp in expect.items():
             path = os.path.join(d, name)
             n = len(frames(path))
             print(f"### {name}\n\n{n} frames, {os.path.getsize(path)} bytes; "
@@ -304,7 +380,7 @@ def main():
         return
     d = args[0] if args else os.path.dirname(os.path.abspath(__file__))
     bad = 0
-    for name, exp in EXPECT.items():
+    for name, exp in expect.items():
         path = os.path.join(d, name)
         if not os.path.exists(path):
             print(f"FAIL {name}: missing")
@@ -314,6 +390,10 @@ def main():
         errs = check(path, exp)
         if size >= 50_000:
             errs.append(f"too big: {size} bytes")
+        if exp.get("log"):
+            logf = os.path.join(d, "logs", name.replace(".pcapng", ".log"))
+            if not os.path.exists(logf) or not os.path.getsize(logf):
+                errs.append(f"no server log {logf}")
         n = len(frames(path))
         print(f"{'ok  ' if not errs else 'FAIL'} {name}: {n} frames, {size} bytes")
         for e in errs:
@@ -324,7 +404,7 @@ def main():
                          "-e", "frame.time_relative", "-e", "tcp.srcport",
                          "-e", "tcp.dstport", "-e", "tcp.flags.str",
                          "-e", "tcp.len", "-e", "tcp.payload"))
-    print(f"{len(EXPECT) - bad} passed, {bad} failed")
+    print(f"{len(expect) - bad} passed, {bad} failed")
     sys.exit(1 if bad else 0)
 
 

@@ -267,7 +267,7 @@ ip netns del "$NS_SRV"
 
 # ----------------------------------------------------------------- check ---
 chmod 0644 "$OUT"/*.pcapng
-"$PY" "$HERE/check_captures.py" "$OUT" >"$WORK/check.log" 2>&1 || {
+"$PY" "$HERE/check_captures.py" "$OUT" --set lab >"$WORK/check.log" 2>&1 || {
     cat "$WORK/check.log" >&2
     die "check_captures.py rejected the new captures; old ones left in place"
 }

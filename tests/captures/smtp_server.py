@@ -8,10 +8,16 @@ Run with Debian's /usr/bin/python3 (needs python3-aiosmtpd).
   smtp_server.py --mode plain    --port 25 --port 587
   smtp_server.py --mode starttls --port 587 --cert c.pem --key k.pem
   smtp_server.py --mode auth     --port 587
+  smtp_server.py --mode plain    --port 25 --log-lines
 
 Listens on 127.0.0.1 and ::1 for every --port.  Accepts any mail and throws
 it away.  Writes the word READY (and a newline) to --ready-file once every
 listening socket is bound, and exits cleanly on SIGTERM or SIGINT.
+
+--log-lines switches on aiosmtpd's own debug log (logger "mail.log"), with
+a millisecond time stamp on every line: each line it read, with its line
+end ("_handle_client readline: b'...\\r\\n'"), and each reply it wrote
+("<< b'...'").  What the server answers does not change.
 """
 
 import argparse
@@ -58,10 +64,18 @@ def main():
     ap.add_argument("--cert", help="PEM certificate (starttls mode)")
     ap.add_argument("--key", help="PEM private key (starttls mode)")
     ap.add_argument("--ready-file", help="write READY here once listening")
+    ap.add_argument("--log-lines", action="store_true",
+                    help="log every line read and every reply written, time-stamped")
     args = ap.parse_args()
 
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="smtp_server %(levelname)s %(message)s")
+    if args.log_lines:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="%(asctime)s.%(msecs)03d smtp_server %(levelname)s %(message)s",
+                            datefmt="%H:%M:%S")
+        logging.getLogger("mail.log").setLevel(logging.DEBUG)
+    else:
+        logging.basicConfig(level=logging.INFO, stream=sys.stderr,
+                            format="smtp_server %(levelname)s %(message)s")
 
     kwargs = dict(hostname=HOSTNAME, ident=IDENT)
     if args.mode == "starttls":
