@@ -2,6 +2,9 @@
 # Runs Debian's tshark with the built plugin loaded, as an unprivileged user
 # when called as root (Wireshark ignores plugin folders for root).
 # Usage: [SMTPLAB_NO_PLUGIN=1] [SMTPLAB_PROFILE=<dir>] tshark-as-user.sh <build dir> <tshark args...>
+#        SMTPLAB_PROGRAM=sharkd tshark-as-user.sh <build dir> -   (sharkd the
+#        same way, its JSON requests on stdin; it names files inside them,
+#        so the caller makes those readable)
 # Every argument that names an existing file is staged into a fresh
 # world-readable folder first, so that user can read it.
 # Every run is checked: a non-zero exit, or a line on stderr that
@@ -14,6 +17,8 @@
 # SPDX-License-Identifier: GPL-2.0-or-later
 set -euo pipefail
 build=$1; shift
+prog=${SMTPLAB_PROGRAM:-tshark}
+case "$prog" in tshark|sharkd) ;; *) echo "tshark-as-user: SMTPLAB_PROGRAM must be tshark or sharkd" >&2; exit 2;; esac
 ver_dir=$(cd "$build/plugins" && ls -d */ | head -n 1)
 stage=$(mktemp -d /tmp/smtplab-tshark.XXXXXX)
 trap 'rm -rf "$stage"' EXIT
@@ -42,9 +47,9 @@ envs=(env -i PATH=/usr/bin:/bin HOME="$stage/home" TZ=UTC LC_ALL=C.UTF-8
       ${SMTPLAB_EXTRA_ENV:-})
 tshark_as_user() {
     if [ "$(id -u)" = 0 ]; then
-        setpriv --reuid=nobody --regid=nogroup --clear-groups "${envs[@]}" tshark "$@"
+        setpriv --reuid=nobody --regid=nogroup --clear-groups "${envs[@]}" "$prog" "$@"
     else
-        "${envs[@]}" tshark "$@"
+        "${envs[@]}" "$prog" "$@"
     fi
 }
 # Wireshark 4.2 and later print -T fields values differently from 4.0 (a
@@ -68,7 +73,7 @@ cat "$stage/stderr" >&2
 [ "${SMTPLAB_UNCHECKED:-}" = 1 ] && exit "$tshark_rc"
 unexpected=$(grep -Ev "${SMTPLAB_ALLOWED_STDERR:-^$}" "$stage/stderr" || true)
 if [ "$tshark_rc" != 0 ] || [ -n "$unexpected" ]; then
-    what="tshark $* (exit $tshark_rc)"
+    what="$prog $* (exit $tshark_rc)"
     [ -n "$unexpected" ] && what+=", on stderr: $(head -c 300 <<<"$unexpected" | tr '\n' ' ')"
     echo "tshark-as-user: FAILED: $what" >&2
     [ -n "${SMTPLAB_RUN_LOG:-}" ] && echo "$what" >> "$SMTPLAB_RUN_LOG"
