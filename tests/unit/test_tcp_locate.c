@@ -62,6 +62,37 @@ test_ipv4(void)
     g_assert_false(tl_find_tcp(b, 40, 4, src4, dst4, 41694, 25, &t));
 }
 
+/* IPv4 with options: IHL 6 (a 24-byte header with a Router Alert option,
+ * RFC 2113), so the TCP header starts 24 bytes after the IP header. */
+static void
+test_ipv4_options(void)
+{
+    guint8 b[128];
+    tl_tcp_t t;
+
+    memset(b, 0, sizeof b);
+    b[12] = 0x08;                          /* ethertype IPv4 */
+    b[14] = 0x46;                          /* version 4, IHL 6 */
+    b[17] = 24 + 20 + 2;                   /* total length: IP 24, TCP 20, 2 bytes */
+    b[23] = 6;
+    memcpy(b + 26, src4, 4);
+    memcpy(b + 30, dst4, 4);
+    b[34] = 0x94; b[35] = 0x04;            /* Router Alert, length 4, value 0 */
+    b[38] = 0xa2; b[39] = 0xde;            /* 41694 */
+    b[40] = 0x00; b[41] = 25;
+    b[42] = 0x01; b[43] = 0x02; b[44] = 0x03; b[45] = 0x04;
+    b[46] = 0x05; b[47] = 0x06; b[48] = 0x07; b[49] = 0x08;
+    b[50] = 0x50;                          /* 20-byte header */
+    b[51] = 0x18;                          /* PSH ACK */
+    b[58] = 'h'; b[59] = 'i';
+
+    g_assert_true(tl_find_tcp(b, 60, 4, src4, dst4, 41694, 25, &t));
+    g_assert_cmphex(t.seq, ==, 0x01020304);
+    g_assert_cmphex(t.ack, ==, 0x05060708);
+    g_assert_cmphex(t.flags, ==, 0x18);
+    g_assert_cmpuint(t.payload_len, ==, 2);
+}
+
 static void
 test_ipv6_with_extension(void)
 {
@@ -96,6 +127,7 @@ main(int argc, char **argv)
 {
     g_test_init(&argc, &argv, NULL);
     g_test_add_func("/tcp_locate/ipv4", test_ipv4);
+    g_test_add_func("/tcp_locate/ipv4_options", test_ipv4_options);
     g_test_add_func("/tcp_locate/ipv6_with_extension", test_ipv6_with_extension);
     return g_test_run();
 }
