@@ -449,6 +449,19 @@ ks_cut_info(tvbuff_t *tvb, packet_info *pinfo, const guint8 *bytes, guint32 len,
     return info;
 }
 
+/* The note on a completed line that was longer than what a line keeps: in
+ * the line's subtree, and for the expert tap also without a tree. */
+static void
+ks_note_line_too_long(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *line_tree, const ks_piece_t *p,
+                      const keystroke_line_t *li)
+{
+    if (li->dropped)
+        proto_tree_add_expert_format(line_tree, pinfo, &ei_keystroke_line_too_long, ltvb, loff,
+                                     li->total_len - li->dropped,
+                                     "Line of %u bytes: only its first %u bytes and the bytes of this segment are kept",
+                                     li->total_len, ks_prefix_kept(p));
+}
+
 /* Adds one completed line's subtree. */
 static void
 ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree, const ks_piece_t *p,
@@ -493,10 +506,7 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
     ti = proto_tree_add_time(lt, hf_keystroke_duration, ltvb, loff, total, &duration);
     proto_item_set_generated(ti);
 
-    if (li->dropped)
-        proto_tree_add_expert_format(lt, pinfo, &ei_keystroke_line_too_long, ltvb, loff, total,
-                                     "Line of %u bytes: only its first %u bytes and the bytes of this segment are kept",
-                                     li->total_len, ks_prefix_kept(p));
+    ks_note_line_too_long(ltvb, loff, pinfo, lt, p, li);
 }
 
 /* The bytes of all lines this segment completes, as one buffer: a subset of
@@ -716,6 +726,8 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
             ks_line_info(ltvb, loff, pinfo, p, client, li);
             if (ks_tree)
                 ks_draw_line(ltvb, loff, pinfo, ks_tree, p, li);
+            else
+                ks_note_line_too_long(ltvb, loff, pinfo, NULL, p, li);
             if (li->edited_len != li->raw_len || (li->raw_len && memcmp(li->edited, li->raw, li->raw_len) != 0))
                 wmem_strbuf_append_printf(meant, " [meant: %s]", esc_bytes(pinfo->pool, li->edited, li->edited_len));
             loff += li->total_len - li->dropped;

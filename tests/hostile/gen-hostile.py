@@ -6,9 +6,10 @@
   gen-hostile.py --list               names and one-line descriptions
 
 Without NAME it writes the small captures (the ones committed under
-tests/hostile/captures).  The big ones, endless-line, segments-100k and
-endless-line-32m, are only written when named: the tests generate them
-into the build folder.  Every byte and every timestamp is fixed, so the output
+tests/hostile/captures).  The big ones, endless-line, segments-100k,
+endless-line-32m and long-line, are only written when named: the tests
+generate them into the build folder (long-line into tshark.expert-no-tree's
+own folder).  Every byte and every timestamp is fixed, so the output
 is the same on every run (tests/hostile/CMakeLists.txt checks that the
 committed files are what this script writes).
 
@@ -467,6 +468,28 @@ def segments_100k():
     return cap
 
 
+def long_line():
+    """A HELO line of 70 000 bytes in 1448-byte segments, longer than the
+    64 KiB the plugin keeps of a line, completed with CRLF, its 500 reply,
+    then QUIT."""
+    cap = Capture()
+    c = Conn(cap, 49319)
+    c.handshake()
+    banner(c)
+    pattern = b"abcdefghijklmnopqrstuvwxyz0123456789"
+    line = (b"HELO " + pattern * (70000 // len(pattern) + 1))[:69998] + b"\r\n"
+    for i, off in enumerate(range(0, len(line), 1448)):
+        c.send(C, PSH | ACK, line[off:off + 1448], dt=100)
+        if i % 16 == 15:
+            c.ack(S, dt=50)
+    c.ack(S, dt=50)
+    c.reply(b"500 5.5.2 Error: line too long\r\n")
+    c.data(C, b"QUIT\r\n")
+    c.reply(b"221 2.0.0 Bye\r\n")
+    c.close()
+    return cap
+
+
 SMALL = {
     "tls-clienthello": tls_client_hello,
     "http-request": http_request,
@@ -494,6 +517,7 @@ BIG = {
     "endless-line": endless_line,
     "segments-100k": segments_100k,
     "endless-line-32m": endless_line_32m,
+    "long-line": long_line,
 }
 
 
