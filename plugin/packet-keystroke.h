@@ -9,20 +9,7 @@
 
 #include <epan/packet.h>
 
-#include "line_assembly.h"
-
-/* A line completed in this frame. */
-typedef struct {
-    const guint8 *raw;       /* as the server received it, ending excluded */
-    guint32 raw_len;
-    const guint8 *edited;    /* as the person meant it */
-    guint32 edited_len;
-    guint32 total_len;       /* bytes of the line, ending included */
-    guint32 dropped;         /* bytes over the line limit that were not kept */
-    la_eol_t eol;
-    guint32 backspaces;
-    guint32 segments;
-} keystroke_line_t;
+#include "keystroke_stream.h"
 
 /* What the keystroke layer made of this frame's payload (pinfo->pool). */
 typedef struct {
