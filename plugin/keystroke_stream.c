@@ -27,7 +27,9 @@ kss_walk(wmem_allocator_t *scope, la_splitter_t *split, kss_line_t *line,
 
     w->pieces = wmem_array_new(scope, sizeof(kss_piece_t));
     w->cmds = wmem_array_new(scope, sizeof(kss_cmd_t));
+    w->enters = wmem_array_new(scope, sizeof(kss_enter_t));
     w->sb_aborted = FALSE;
+    w->bare_cr_frame = 0;
 
     while (la_split_next(split, data, len, &pos, &ev)) {
         if (ev.kind == LA_EV_TELNET) {
@@ -37,6 +39,13 @@ kss_walk(wmem_allocator_t *scope, la_splitter_t *split, kss_line_t *line,
             wmem_array_append_one(w->cmds, c);
         } else if (ev.kind == LA_EV_SB_ABORTED) {
             w->sb_aborted = TRUE;
+        } else if (ev.kind == LA_EV_ENTER) {
+            kss_enter_t e;
+            e.end = (guint32)pos;
+            e.sent = ev.eol;
+            /* The CR is in this segment unless it precedes the line's first byte here. */
+            e.earlier = line_start == skip && ev.content_len < prefix_len;
+            wmem_array_append_one(w->enters, e);
         } else {
             kss_piece_t p;
             p.seg_start = line_start;
@@ -129,6 +138,12 @@ kss_take(wmem_allocator_t *keep, wmem_allocator_t *scratch, kss_flow_t *flow, ks
 
     kss_walk(scratch, &flow->split, flow->pending, data, len, seg->skip, w);
     *split_after = flow->split;
+    for (i = 0; i < wmem_array_get_count(w->enters); i++) {
+        const kss_enter_t *e = (const kss_enter_t *)wmem_array_index(w->enters, i);
+        if (e->earlier && e->sent == LA_EOL_CR)
+            w->bare_cr_frame = flow->cr_frame;
+    }
+    flow->cr_frame = flow->split.cr ? frame : 0;
 
     for (i = 0; i < wmem_array_get_count(w->pieces); i++) {
         kss_piece_t *p = (kss_piece_t *)wmem_array_index(w->pieces, i);
@@ -156,6 +171,7 @@ kss_take_cut(kss_flow_t *flow, kss_seq_t seq, kss_segment_t *seg)
     }
     la_split_init(&flow->split);
     flow->pending = NULL;
+    flow->cr_frame = 0;
 }
 
 gboolean

@@ -41,11 +41,13 @@ typedef struct {
     gint64 last_ns;        /* time of the pending line's last keystroke */
     guint32 next_seq;
     gboolean seq_known;
+    guint32 cr_frame;      /* the segment that ended with a CR whose next byte is still to come, or 0 */
 } kss_flow_t;
 
 #define KSS_F_RETRANS 0x01 /* some leading bytes were seen before */
 #define KSS_F_GAP     0x02 /* bytes before this segment are missing */
 #define KSS_F_CUT     0x04 /* the capture cut the segment short */
+#define KSS_F_BARE_CR 0x08 /* the segment's last byte is a CR that the next byte showed to end nothing */
 
 /* What the first pass keeps of one segment, for the whole capture. */
 typedef struct {
@@ -75,12 +77,22 @@ typedef struct {
     tn_command_t cmd;
 } kss_cmd_t;
 
+/* An Enter press that ended no line: CR NUL, or a bare CR. */
+typedef struct {
+    guint32 end;           /* offset just past its last byte in this segment (0: the CR ended an earlier one) */
+    la_eol_t sent;         /* LA_EOL_CRNUL or LA_EOL_CR */
+    gboolean earlier;      /* its CR was the last byte of an earlier segment */
+} kss_enter_t;
+
 /* Everything one run of the splitter over a segment found. */
 typedef struct {
     wmem_array_t *pieces;  /* kss_piece_t */
     wmem_array_t *cmds;    /* kss_cmd_t */
+    wmem_array_t *enters;  /* kss_enter_t */
     guint32 tail_start;    /* first byte of the unfinished line, when there is one */
     gboolean sb_aborted;
+    guint32 bare_cr_frame; /* kss_take only: the earlier segment whose final CR this one showed to be
+                              a bare CR (its record then gets KSS_F_BARE_CR), or 0 */
 } kss_walk_t;
 
 /* The TCP sequence numbers of a segment, when TCP gave them. */
@@ -114,7 +126,8 @@ void kss_walk(wmem_allocator_t *scope, la_splitter_t *split, kss_line_t *line,
  * new, fills *seg (the state to keep), and moves the flow past the segment,
  * keeping the unfinished line's bytes in `keep` (file scope). When it read
  * the segment it returns TRUE, with *w that reading (in `scratch`) and
- * *split_after the splitter state after it. */
+ * *split_after the splitter state after it; w->bare_cr_frame names an
+ * earlier segment that ended with a CR which ended nothing. */
 gboolean kss_take(wmem_allocator_t *keep, wmem_allocator_t *scratch, kss_flow_t *flow, kss_seq_t seq,
                   const guint8 *data, guint32 len, guint32 frame, gint64 ts_ns,
                   kss_segment_t *seg, kss_walk_t *w, la_splitter_t *split_after);

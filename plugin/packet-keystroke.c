@@ -43,6 +43,7 @@ static int hf_keystroke_telnet_option = -1;
 static int hf_keystroke_line = -1;
 static int hf_keystroke_line_edited = -1;
 static int hf_keystroke_eol = -1;
+static int hf_keystroke_enter = -1;
 static int hf_keystroke_count = -1;
 static int hf_keystroke_segment = -1;
 static int hf_keystroke_backspaces = -1;
@@ -186,6 +187,13 @@ ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data
     else
         *walked = kss_take(wmem_file_scope(), pinfo->pool, flow, seq, data, len, pinfo->num, ks_ns(pinfo),
                            &seg, w, split_after);
+    if (*walked && w->bare_cr_frame) {
+        /* That segment's last byte was a bare CR: its record says so from
+         * now on (its own frame was drawn already in a single pass). */
+        kss_segment_t *earlier = ks_frame_get(w->bare_cr_frame);
+        if (earlier && earlier->layer == seg.layer)
+            earlier->flags |= KSS_F_BARE_CR;
+    }
     return ks_frame_keep(&seg, ref_out);
 }
 
@@ -444,6 +452,29 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     if (w.sb_aborted)
         proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_sb_unterminated, tvb, fr->skip, len - fr->skip);
 
+    /* Enter presses that ended no line, on the frame of their last byte:
+     * a CR NUL's NUL, a bare CR (known once the next byte is seen). A
+     * server's CR inside a reply line is no key press. */
+    for (i = 0; client && i < wmem_array_get_count(w.enters); i++) {
+        const kss_enter_t *e = (const kss_enter_t *)wmem_array_index(w.enters, i);
+        guint32 n = (e->sent == LA_EOL_CRNUL && !e->earlier) ? 2 : 1;
+        if (e->sent == LA_EOL_CR && e->earlier)
+            continue;
+        if (e->sent == LA_EOL_CRNUL)
+            info->enters_crnul++;
+        else
+            info->enters_cr++;
+        ti = proto_tree_add_string(ks_tree, hf_keystroke_enter, tvb, e->end - n, n, la_eol_name(e->sent));
+        proto_item_set_generated(ti);
+    }
+    if (client && (fr->flags & KSS_F_BARE_CR)) {
+        info->enters_cr++;
+        ti = proto_tree_add_string(ks_tree, hf_keystroke_enter, tvb, len - 1, 1, la_eol_name(LA_EOL_CR));
+        proto_item_set_generated(ti);
+    }
+    if (walked && client)
+        info->bare_cr_frame = w.bare_cr_frame;
+
     if (fr->tail && fr->tail->completed_in && fr->tail->completed_in != pinfo->num) {
         ti = proto_tree_add_uint(ks_tree, hf_keystroke_line_in, tvb, 0, 0, fr->tail->completed_in);
         proto_item_set_generated(ti);
@@ -578,7 +609,10 @@ proto_register_keystroke(void)
             "The line with BS, DEL, telnet EC and EL applied and telnet commands removed", HFILL } },
         { &hf_keystroke_eol,
           { "Line ending", "keystroke.eol", FT_STRING, BASE_NONE, NULL, 0x0,
-            "How the line ended: CRLF, CR NUL, LF or CR", HFILL } },
+            "How the line ended: CRLF or LF", HFILL } },
+        { &hf_keystroke_enter,
+          { "Enter that ended no line", "keystroke.enter", FT_STRING, BASE_NONE, NULL, 0x0,
+            "An Enter press that sent CR NUL or a bare CR: the server reads a line up to LF, so it ended nothing", HFILL } },
         { &hf_keystroke_count,
           { "Segment count", "keystroke.count", FT_UINT32, BASE_DEC, NULL, 0x0,
             "How many segments carried the line", HFILL } },
