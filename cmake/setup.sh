@@ -79,9 +79,9 @@ else
 fi
 for cap in typed-lab typed-backspace telnet-char; do
     echo
-    echo "== tests/captures/$cap.pcapng: each line as the server received it, as the person meant it"
-    tshark -n -r "tests/captures/$cap.pcapng" -Y keystroke.line -T fields -E header=y \
-        -e frame.number -e keystroke.count -e keystroke.eol -e keystroke.line -e keystroke.line.edited 2>/dev/null
+    echo "== tests/captures/$cap.pcapng: each line as the server received it, as the person meant it, and Enter presses that ended no line"
+    tshark -n -2 -r "tests/captures/$cap.pcapng" -Y 'keystroke.line || keystroke.enter' -T fields -E header=y \
+        -e frame.number -e keystroke.count -e keystroke.eol -e keystroke.enter -e keystroke.line -e keystroke.line.edited 2>/dev/null
 done
 echo
 echo "== tests/captures/typed-lab.pcapng: the stage of every frame (smtplab.stage, role, lab activity)"
@@ -95,5 +95,5 @@ fi
 echo
 echo "== tests/captures/telnet-char.pcapng: why the server never answered (SMTP Lab's diagnoses)"
 tshark -n -2 -r tests/captures/telnet-char.pcapng -T fields -E occurrence=a -E aggregator='|' \
-    -Y 'smtplab.diag.cr_nul || smtplab.diag.telnet_negotiation || smtplab.diag.no_reply' \
+    -Y 'smtplab.diag.cr_nul || smtplab.diag.telnet_negotiation || smtplab.diag.no_reply || smtplab.diag.no_quit' \
     -e frame.number -e _ws.expert.message 2>/dev/null | awk -F'\t' '{ gsub(/\|/, "\n    ", $2); print "frame " $1 ":\n    " $2 }'

@@ -1,6 +1,7 @@
 /* line_assembly.c
- * Line splitting over any segmentation (CRLF, CR NUL, LF, bare CR, telnet
- * commands anywhere) and line editing (BS, DEL, telnet EC and EL).
+ * Line splitting over any segmentation (lines end at CRLF or LF; CR NUL and
+ * bare CR are Enter presses inside a line; telnet commands anywhere) and
+ * line editing (BS, DEL, telnet EC and EL).
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -43,16 +44,24 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
         tn_class_t cls;
 
         if (s->cr) {
-            /* The byte after a CR decides how the line ended. */
-            if (s->tn.state == TN_S_DATA && (b == '\n' || b == '\0')) {
+            /* The byte after a CR says whether it ends the line: only a LF
+             * does. After CR NUL, or a bare CR, the line goes on. */
+            s->cr = 0;
+            ev->kind = LA_EV_ENTER;
+            ev->content_len = s->content_len;
+            if (s->tn.state == TN_S_DATA && b == '\n') {
                 (*pos)++;
                 s->line_pos++;
-                la_end_line(s, b == '\n' ? LA_EOL_CRLF : LA_EOL_CRNUL, s->content_len, ev);
+                la_end_line(s, LA_EOL_CRLF, s->content_len, ev);
                 return TRUE;
             }
-            /* Anything else: the line ended with a bare CR, and this byte
-             * belongs to the next line. */
-            la_end_line(s, LA_EOL_CR, s->content_len, ev);
+            if (s->tn.state == TN_S_DATA && b == '\0') {
+                (*pos)++;
+                s->line_pos++;
+                ev->eol = LA_EOL_CRNUL;
+                return TRUE;
+            }
+            ev->eol = LA_EOL_CR;
             return TRUE;
         }
 
@@ -104,8 +113,8 @@ la_eol_name(la_eol_t eol)
 {
     switch (eol) {
     case LA_EOL_CRLF:  return "CRLF";
-    case LA_EOL_CRNUL: return "CR NUL";
     case LA_EOL_LF:    return "LF";
+    case LA_EOL_CRNUL: return "CR NUL";
     case LA_EOL_CR:    return "CR";
     default:           return NULL;
     }

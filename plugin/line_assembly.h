@@ -3,6 +3,11 @@
  * any segmentation, and works out what a typed line meant once its erase
  * keystrokes and telnet commands are applied. No epan dependency.
  *
+ * A line ends where an SMTP server ends it: at LF (CR LF, or a bare LF).
+ * An Enter press that sends CR NUL (telnet character mode) or a bare CR
+ * (a raw terminal) ends nothing: its bytes stay in the line, and the
+ * splitter reports it as an Enter event.
+ *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
 #ifndef LINE_ASSEMBLY_H
@@ -16,6 +21,8 @@
 /* The most bytes of one line that are kept; the rest is counted, not kept. */
 #define LA_MAX_LINE 65536
 
+/* How a line ended (CRLF, LF), or what an Enter press that ended no line
+ * sent (CR NUL, CR). */
 typedef enum {
     LA_EOL_NONE = 0,
     LA_EOL_CRLF,
@@ -27,7 +34,7 @@ typedef enum {
 /* The splitter's whole state: small and copyable. */
 typedef struct {
     tn_machine_t tn;
-    guint8 cr;           /* the last data byte was a CR: the next one decides the ending */
+    guint8 cr;           /* the last data byte was a CR: the next one says whether it ends the line */
     guint32 line_pos;    /* bytes of the current line consumed so far */
     guint32 content_len; /* line_pos at the pending CR */
 } la_splitter_t;
@@ -35,14 +42,16 @@ typedef struct {
 typedef enum {
     LA_EV_TELNET,      /* a telnet command was completed */
     LA_EV_SB_ABORTED,  /* a subnegotiation without IAC SE was abandoned */
-    LA_EV_LINE         /* a line was completed */
+    LA_EV_LINE,        /* a line was completed */
+    LA_EV_ENTER        /* a CR NUL or a bare CR that ends no line */
 } la_event_kind_t;
 
 typedef struct {
     la_event_kind_t kind;
     tn_command_t tn;     /* LA_EV_TELNET */
-    la_eol_t eol;        /* LA_EV_LINE */
-    guint32 content_len; /* LA_EV_LINE: bytes of the line before its ending */
+    la_eol_t eol;        /* LA_EV_LINE: CRLF or LF; LA_EV_ENTER: CR NUL or CR */
+    guint32 content_len; /* LA_EV_LINE: bytes of the line before its ending;
+                            LA_EV_ENTER: the CR's position in the line (0-based) */
     guint32 total_len;   /* LA_EV_LINE: bytes of the line, ending included */
 } la_event_t;
 
@@ -50,8 +59,8 @@ void la_split_init(la_splitter_t *s);
 
 /* Scans buf[*pos..len); stops after the next event and returns TRUE, with
  * *pos just past the bytes consumed, or returns FALSE at the end of buf.
- * A line ended by a bare CR is reported when the byte after the CR is seen;
- * that byte is not consumed and starts the next line. */
+ * A bare CR is reported (LA_EV_ENTER) when the byte after it is seen, which
+ * is then not yet consumed; a CR at the end of buf waits for that byte. */
 gboolean la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_event_t *ev);
 
 /* TRUE while the splitter is inside a line (some of its bytes consumed). */
@@ -60,7 +69,7 @@ gboolean la_split_in_line(const la_splitter_t *s);
 /* Bytes of the line ending. */
 guint32 la_eol_length(la_eol_t eol);
 
-/* "CRLF", "CR NUL", "LF", "CR"; NULL for LA_EOL_NONE. */
+/* "CRLF", "LF", "CR NUL", "CR"; NULL for LA_EOL_NONE. */
 const char *la_eol_name(la_eol_t eol);
 
 /* A line as the person meant it. */

@@ -23,7 +23,7 @@
 #include <epan/dissectors/packet-tcp.h>
 
 #include "packet-keystroke.h"
-#include "line_assembly.h"
+#include "keystroke_stream.h"
 #include "escape.h"
 #include "frame_table.h"
 
@@ -31,9 +31,6 @@
 
 /* Telnet commands of a segment named in SMTP Lab's message. */
 #define KS_TELNET_TEXT_MAX 4
-
-/* Frame numbers kept per line for keystroke.segment; the count goes on. */
-#define KS_MAX_SEGMENTS 65536
 
 static int proto_keystroke = -1;
 
@@ -46,6 +43,7 @@ static int hf_keystroke_telnet_option = -1;
 static int hf_keystroke_line = -1;
 static int hf_keystroke_line_edited = -1;
 static int hf_keystroke_eol = -1;
+static int hf_keystroke_enter = -1;
 static int hf_keystroke_count = -1;
 static int hf_keystroke_segment = -1;
 static int hf_keystroke_backspaces = -1;
@@ -71,7 +69,7 @@ static wmem_map_t *given_to_smtp;
 
 guint8 keystroke_watched_ports[65536 / 8];
 
-/* The first pass's ks_frame_t of every segment, by frame number (the first
+/* The first pass's kss_segment_t of every segment, by frame number (the first
  * TCP layer of a frame; any other in p_add_proto_data): its index in
  * ks_pool, or KS_CLEAN_REF + layer for the shared ks_clean records. */
 static ft_table_t ks_frames;
@@ -92,127 +90,17 @@ ks_set_info(packet_info *pinfo, const keystroke_info_t *info)
     ks_info_frame = pinfo->num;
 }
 
-/* A line whose bytes arrive in more than one segment. */
-typedef struct {
-    guint8 *bytes;         /* the bytes of the segments before the completing one, at most LA_MAX_LINE */
-    guint32 stored;
-    guint32 capacity;      /* bytes allocated */
-    wmem_array_t *frames;  /* guint32 frame numbers of those segments (at most KS_MAX_SEGMENTS) */
-    guint32 count;         /* how many segments those were */
-    guint32 completed_in;  /* the frame that completes the line; 0 until it is seen */
-    nstime_t first_ts;     /* time of its first keystroke */
-} ks_line_t;
-
-/* One direction of a connection, as the first pass left it. */
-typedef struct {
-    la_splitter_t split;
-    ks_line_t *pending;    /* the line not yet ended, NULL between lines */
-    nstime_t last_ts;      /* time of the pending line's last keystroke */
-    guint32 next_seq;
-    gboolean seq_known;
-} ks_flow_t;
-
 typedef struct {
     address sender0;       /* who sends flow[0] */
     guint32 port0;
-    ks_flow_t flow[2];
+    kss_flow_t flow[2];
 } ks_conv_t;
 
-#define KS_F_RETRANS 0x01  /* some leading bytes were seen before */
-#define KS_F_GAP     0x02  /* bytes before this segment are missing */
-#define KS_F_CUT     0x04  /* the capture cut the segment short */
-
-/* What the first pass keeps of one segment (48 bytes: one per segment on
- * the SMTP ports, for the whole capture). */
-typedef struct {
-    la_splitter_t start;   /* splitter state at the first new byte */
-    guint32 skip;          /* leading bytes already seen */
-    guint8 flags;
-    guint8 layer;          /* pinfo->curr_layer_num (low byte) */
-    ks_line_t *line;       /* the line the segment continues, NULL at a line start */
-    ks_line_t *tail;       /* the line the segment leaves unfinished, or NULL */
-    gint64 interval_ns;    /* since the previous keystroke of `line` */
-} ks_frame_t;
-
-/* The record of a segment that starts a line afresh and leaves none
- * unfinished (a client program's lines, a server's replies): one shared
- * record per layer number instead of one per segment. */
-static ks_frame_t ks_clean[256];
-
-static gboolean
-ks_frame_is_clean(const ks_frame_t *fr)
-{
-    const la_splitter_t *s = &fr->start;
-
-    return !fr->line && !fr->tail && !fr->skip && !fr->flags && !fr->interval_ns && !s->cr && !s->line_pos &&
-           !s->content_len && s->tn.state == TN_S_DATA && !s->tn.cmd && !s->tn.sb_opt && !s->tn.sb_have_opt &&
-           !s->tn.sb_len;
-}
-
-/* A line completed in this segment. */
-typedef struct {
-    guint32 seg_start;     /* its bytes in this segment: [seg_start, seg_end) */
-    guint32 seg_end;
-    ks_line_t *prefix;     /* its earlier bytes, or NULL */
-    guint32 prefix_len;    /* bytes of the line before this segment */
-    la_eol_t eol;
-    guint32 content_len;
-    guint32 total_len;
-} ks_piece_t;
-
-typedef struct {
-    guint32 end;           /* offset just past the command's last byte */
-    tn_command_t cmd;
-} ks_cmd_t;
-
-/* Everything one run of the splitter over a segment found. */
-typedef struct {
-    wmem_array_t *pieces;  /* ks_piece_t */
-    wmem_array_t *cmds;    /* ks_cmd_t */
-    guint32 tail_start;    /* first byte of the unfinished line, when there is one */
-    gboolean sb_aborted;
-} ks_walk_t;
-
-/* Runs the splitter over data[skip..len) from state *split, which it
- * advances; `line` is the line the segment continues. */
-static void
-ks_walk(wmem_allocator_t *scope, la_splitter_t *split, ks_line_t *line,
-        const guint8 *data, guint32 len, guint32 skip, ks_walk_t *w)
-{
-    size_t pos = skip;
-    guint32 line_start = skip;
-    guint32 prefix_len = split->line_pos;
-    la_event_t ev;
-
-    w->pieces = wmem_array_new(scope, sizeof(ks_piece_t));
-    w->cmds = wmem_array_new(scope, sizeof(ks_cmd_t));
-    w->sb_aborted = FALSE;
-
-    while (la_split_next(split, data, len, &pos, &ev)) {
-        if (ev.kind == LA_EV_TELNET) {
-            ks_cmd_t c;
-            c.end = (guint32)pos;
-            c.cmd = ev.tn;
-            wmem_array_append_one(w->cmds, c);
-        } else if (ev.kind == LA_EV_SB_ABORTED) {
-            w->sb_aborted = TRUE;
-        } else {
-            ks_piece_t p;
-            p.seg_start = line_start;
-            p.seg_end = (guint32)pos;
-            p.prefix = line;
-            p.prefix_len = prefix_len;
-            p.eol = ev.eol;
-            p.content_len = ev.content_len;
-            p.total_len = ev.total_len;
-            wmem_array_append_one(w->pieces, p);
-            line_start = (guint32)pos;
-            line = NULL;
-            prefix_len = 0;
-        }
-    }
-    w->tail_start = line_start;
-}
+/* A segment's first-pass record (kss_segment_t) is 48 bytes, one per
+ * segment on the SMTP ports, for the whole capture; records of segments
+ * that start a line afresh and leave none unfinished (a client program's
+ * lines, a server's replies) are one shared record per layer number. */
+static kss_segment_t ks_clean[256];
 
 static ks_conv_t *
 ks_get_conv(packet_info *pinfo, conversation_t **conv_out)
@@ -224,8 +112,8 @@ ks_get_conv(packet_info *pinfo, conversation_t **conv_out)
         kc = wmem_new0(wmem_file_scope(), ks_conv_t);
         copy_address_wmem(wmem_file_scope(), &kc->sender0, &pinfo->src);
         kc->port0 = pinfo->srcport;
-        la_split_init(&kc->flow[0].split);
-        la_split_init(&kc->flow[1].split);
+        kss_flow_init(&kc->flow[0]);
+        kss_flow_init(&kc->flow[1]);
         conversation_add_proto_data(conv, proto_keystroke, kc);
     }
     *conv_out = conv;
@@ -233,7 +121,7 @@ ks_get_conv(packet_info *pinfo, conversation_t **conv_out)
 }
 
 /* The direction of the connection this frame's sender sends. */
-static ks_flow_t *
+static kss_flow_t *
 ks_get_flow(packet_info *pinfo, conversation_t **conv_out)
 {
     ks_conv_t *kc = ks_get_conv(pinfo, conv_out);
@@ -242,46 +130,24 @@ ks_get_flow(packet_info *pinfo, conversation_t **conv_out)
     return &kc->flow[dir];
 }
 
-/* First pass, on a segment cut short by the capture: the bytes it lacks may
- * end the line being typed, so that line is dropped and the next segment
- * starts a new one. Its sequence numbers are not taken, so the next
- * segment is flagged as following missing bytes. A cut retransmission of
- * bytes already read changes nothing. */
-static ks_frame_t *
-ks_cut_short(packet_info *pinfo, const struct tcpinfo *tcpi, conversation_t **conv_out, guint32 *ref_out)
-{
-    ks_flow_t *flow = ks_get_flow(pinfo, conv_out);
-    ks_frame_t *fr = (ks_frame_t *)ft_pool_add(&ks_pool, ref_out);
-
-    fr->flags = KS_F_CUT;
-    fr->layer = (guint8)pinfo->curr_layer_num;
-    if (tcpi && flow->seq_known && (gint32)(tcpi->nxtseq - flow->next_seq) <= 0) {
-        fr->skip = G_MAXUINT32;
-        return fr;
-    }
-    la_split_init(&flow->split);
-    flow->pending = NULL;
-    return fr;
-}
-
 /* The first pass's record of a segment, for the whole capture; *ref names
  * it in ks_frames. */
-static ks_frame_t *
-ks_frame_keep(const ks_frame_t *fr, guint32 *ref)
+static kss_segment_t *
+ks_frame_keep(const kss_segment_t *fr, guint32 *ref)
 {
-    ks_frame_t *kept;
+    kss_segment_t *kept;
 
-    if (ks_frame_is_clean(fr)) {
+    if (kss_segment_is_clean(fr)) {
         *ref = KS_CLEAN_REF + fr->layer;
         return &ks_clean[fr->layer];
     }
-    kept = (ks_frame_t *)ft_pool_add(&ks_pool, ref);
+    kept = (kss_segment_t *)ft_pool_add(&ks_pool, ref);
     *kept = *fr;
     return kept;
 }
 
 /* The record ks_frames names for frame num, or NULL. */
-static ks_frame_t *
+static kss_segment_t *
 ks_frame_get(guint32 num)
 {
     guint32 ref = ft_get(&ks_frames, num);
@@ -290,181 +156,88 @@ ks_frame_get(guint32 num)
         return NULL;
     if (ref >= KS_CLEAN_REF)
         return &ks_clean[ref - KS_CLEAN_REF];
-    return (ks_frame_t *)ft_pool_get(&ks_pool, ref);
+    return (kss_segment_t *)ft_pool_get(&ks_pool, ref);
 }
 
-/* First pass: works out which bytes are new, remembers the segment's start
- * state, and moves the flow's state past the segment. When it read the
- * segment, *w is that reading (the same the drawing would make again). */
-static ks_frame_t *
-ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data, guint32 len,
-              conversation_t **conv_out, ks_walk_t *w, la_splitter_t *split_after, gboolean *walked,
+/* The frame's time stamp in nanoseconds. */
+static gint64
+ks_ns(const packet_info *pinfo)
+{
+    return (gint64)pinfo->abs_ts.secs * 1000000000 + pinfo->abs_ts.nsecs;
+}
+
+/* The direction's first-pass record of this segment, kept for the whole
+ * capture; *ref names it in ks_frames. On a segment cut short, no walk. */
+static kss_segment_t *
+ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data, guint32 len, gboolean cut,
+              conversation_t **conv_out, kss_walk_t *w, la_splitter_t *split_after, gboolean *walked,
               guint32 *ref_out)
 {
-    ks_flow_t *flow = ks_get_flow(pinfo, conv_out);
-    ks_frame_t frame, *fr = &frame;
-    guint i;
+    kss_flow_t *flow = ks_get_flow(pinfo, conv_out);
+    kss_segment_t seg;
+    kss_seq_t seq;
 
-    memset(&frame, 0, sizeof frame);
-    fr->layer = (guint8)pinfo->curr_layer_num;
-
-    if (tcpi) {
-        if (flow->seq_known) {
-            gint32 d = (gint32)(tcpi->seq - flow->next_seq);
-            if (d < 0) {
-                fr->skip = ((guint32)-d >= len) ? len : (guint32)-d;
-                fr->flags |= KS_F_RETRANS;
-            } else if (d > 0) {
-                fr->flags |= KS_F_GAP;
-            }
-        }
-        if (!flow->seq_known || (gint32)(tcpi->nxtseq - flow->next_seq) > 0) {
-            flow->next_seq = tcpi->nxtseq;
-            flow->seq_known = TRUE;
-        }
+    memset(&seg, 0, sizeof seg);
+    seg.layer = (guint8)pinfo->curr_layer_num;
+    seq.known = tcpi != NULL;
+    seq.seq = tcpi ? tcpi->seq : 0;
+    seq.nxtseq = tcpi ? tcpi->nxtseq : 0;
+    if (cut)
+        kss_take_cut(flow, seq, &seg);
+    else
+        *walked = kss_take(wmem_file_scope(), pinfo->pool, flow, seq, data, len, pinfo->num, ks_ns(pinfo),
+                           &seg, w, split_after);
+    if (*walked && w->bare_cr_frame) {
+        /* That segment's last byte was a bare CR: its record says so from
+         * now on (its own frame was drawn already in a single pass). */
+        kss_segment_t *earlier = ks_frame_get(w->bare_cr_frame);
+        if (earlier && earlier->layer == seg.layer)
+            earlier->flags |= KSS_F_BARE_CR;
     }
-
-    fr->start = flow->split;
-    fr->line = flow->pending;
-    if (fr->skip >= len)
-        return ks_frame_keep(fr, ref_out);
-
-    if (flow->pending) {
-        nstime_t d;
-        nstime_delta(&d, &pinfo->abs_ts, &flow->last_ts);
-        fr->interval_ns = (gint64)d.secs * 1000000000 + d.nsecs;
-    }
-    flow->last_ts = pinfo->abs_ts;
-
-    ks_walk(pinfo->pool, &flow->split, flow->pending, data, len, fr->skip, w);
-    *split_after = flow->split;
-    *walked = TRUE;
-
-    for (i = 0; i < wmem_array_get_count(w->pieces); i++) {
-        ks_piece_t *p = (ks_piece_t *)wmem_array_index(w->pieces, i);
-        if (p->prefix)
-            p->prefix->completed_in = pinfo->num;
-    }
-
-    if (la_split_in_line(&flow->split)) {
-        ks_line_t *line = wmem_array_get_count(w->pieces) ? NULL : flow->pending;
-        guint32 n = len - w->tail_start;
-
-        if (!line) {
-            line = wmem_new0(wmem_file_scope(), ks_line_t);
-            line->frames = wmem_array_new(wmem_file_scope(), sizeof(guint32));
-            line->first_ts = pinfo->abs_ts;
-        }
-        if (line->stored < LA_MAX_LINE && n > 0) {
-            guint32 keep = MIN(n, LA_MAX_LINE - line->stored);
-            if (line->stored + keep > line->capacity) {
-                /* Doubling: a line typed a byte a segment is not copied each time. */
-                guint32 cap = line->capacity ? line->capacity : 16;
-                while (cap < line->stored + keep)
-                    cap *= 2;
-                cap = MIN(cap, LA_MAX_LINE);
-                line->bytes = (guint8 *)wmem_realloc(wmem_file_scope(), line->bytes, cap);
-                line->capacity = cap;
-            }
-            memcpy(line->bytes + line->stored, data + w->tail_start, keep);
-            line->stored += keep;
-        }
-        if (line->count < KS_MAX_SEGMENTS)
-            wmem_array_append_one(line->frames, pinfo->num);
-        line->count++;
-        flow->pending = line;
-        fr->tail = line;
-    } else {
-        flow->pending = NULL;
-    }
-    return ks_frame_keep(fr, ref_out);
-}
-
-/* The bytes of a line kept from earlier segments that this frame may use. */
-static guint32
-ks_prefix_kept(const ks_piece_t *p)
-{
-    if (!p->prefix)
-        return 0;
-    return MIN(p->prefix_len, p->prefix->stored);
-}
-
-/* Works out one completed line: what the server received, what was meant. */
-static void
-ks_line_info(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, const ks_piece_t *p, gboolean client,
-             keystroke_line_t *out)
-{
-    guint32 kept = ks_prefix_kept(p);
-    guint32 dropped = p->prefix_len - kept;
-    la_edit_t ed;
-
-    /* The kept bytes of the line before this segment, then this segment's
-     * bytes up to the line ending (which may have begun in a dropped byte). */
-    out->raw_len = MIN(p->content_len, kept) + (p->content_len > p->prefix_len ? p->content_len - p->prefix_len : 0);
-    out->raw = (const guint8 *)tvb_memdup(pinfo->pool, ltvb, loff, out->raw_len);
-    out->total_len = p->total_len;
-    out->dropped = dropped;
-    out->eol = p->eol;
-    out->segments = (p->prefix ? p->prefix->count : 0) + 1;
-    la_edit_line(pinfo->pool, out->raw, out->raw_len, client, &ed);
-    out->edited = ed.text;
-    out->edited_len = ed.len;
-    out->backspaces = ed.backspaces;
+    return ks_frame_keep(&seg, ref_out);
 }
 
 /* The lines of a segment cut short, read on their own from its captured
  * bytes, the last one ending where the capture does: for the SMTP Lab
  * layer, which would otherwise not know what the segment said. */
 static keystroke_info_t *
-ks_cut_info(tvbuff_t *tvb, packet_info *pinfo, const guint8 *bytes, guint32 len, gboolean client)
+ks_cut_info(packet_info *pinfo, const guint8 *bytes, guint32 len, gboolean client)
 {
     keystroke_info_t *info = wmem_new0(pinfo->pool, keystroke_info_t);
-    la_splitter_t split;
-    ks_walk_t w;
+    kss_walk_t w;
     guint32 i;
 
-    la_split_init(&split);
-    ks_walk(pinfo->pool, &split, NULL, bytes, len, 0, &w);
-    if (la_split_in_line(&split)) {
-        ks_piece_t tail;
-        memset(&tail, 0, sizeof tail);
-        tail.seg_start = w.tail_start;
-        tail.seg_end = len;
-        tail.eol = LA_EOL_NONE;
-        tail.content_len = split.cr ? split.content_len : split.line_pos;
-        tail.total_len = split.line_pos;
-        wmem_array_append_one(w.pieces, tail);
-    }
+    kss_cut_lines(pinfo->pool, bytes, len, &w);
     info->lines_known = TRUE;
     info->client = client;
     info->nlines = wmem_array_get_count(w.pieces);
     info->lines = wmem_alloc_array(pinfo->pool, keystroke_line_t, info->nlines ? info->nlines : 1);
     for (i = 0; i < info->nlines; i++) {
-        const ks_piece_t *p = (const ks_piece_t *)wmem_array_index(w.pieces, i);
-        ks_line_info(tvb, p->seg_start, pinfo, p, client, &info->lines[i]);
+        const kss_piece_t *p = (const kss_piece_t *)wmem_array_index(w.pieces, i);
+        kss_line_info(pinfo->pool, bytes, p->seg_start, p, client, &info->lines[i]);
     }
     info->telnet_commands = wmem_array_get_count(w.cmds);
     if (info->telnet_commands)
-        info->telnet_text = esc_telnet_command(pinfo->pool, &((const ks_cmd_t *)wmem_array_index(w.cmds, 0))->cmd);
+        info->telnet_text = esc_telnet_command(pinfo->pool, &((const kss_cmd_t *)wmem_array_index(w.cmds, 0))->cmd);
     return info;
 }
 
 /* The note on a completed line that was longer than what a line keeps: in
  * the line's subtree, and for the expert tap also without a tree. */
 static void
-ks_note_line_too_long(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *line_tree, const ks_piece_t *p,
+ks_note_line_too_long(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *line_tree, const kss_piece_t *p,
                       const keystroke_line_t *li)
 {
     if (li->dropped)
         proto_tree_add_expert_format(line_tree, pinfo, &ei_keystroke_line_too_long, ltvb, loff,
                                      li->total_len - li->dropped,
                                      "Line of %u bytes: only its first %u bytes and the bytes of this segment are kept",
-                                     li->total_len, ks_prefix_kept(p));
+                                     li->total_len, kss_prefix_kept(p));
 }
 
 /* Adds one completed line's subtree. */
 static void
-ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree, const ks_piece_t *p,
+ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree, const kss_piece_t *p,
              const keystroke_line_t *li)
 {
     guint32 content = li->raw_len;
@@ -499,10 +272,12 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
 
     ti = proto_tree_add_uint(lt, hf_keystroke_backspaces, ltvb, loff, content, li->backspaces);
     proto_item_set_generated(ti);
-    if (p->prefix)
-        nstime_delta(&duration, &pinfo->abs_ts, &p->prefix->first_ts);
-    else
-        nstime_set_zero(&duration);
+    nstime_set_zero(&duration);
+    if (p->prefix) {
+        gint64 ns = ks_ns(pinfo) - p->prefix->first_ns;
+        duration.secs = (time_t)(ns / 1000000000);
+        duration.nsecs = (int)(ns % 1000000000);
+    }
     ti = proto_tree_add_time(lt, hf_keystroke_duration, ltvb, loff, total, &duration);
     proto_item_set_generated(ti);
 
@@ -512,24 +287,18 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
 /* The bytes of all lines this segment completes, as one buffer: a subset of
  * the segment, or a new data source when the first line began earlier. */
 static tvbuff_t *
-ks_lines_tvb(tvbuff_t *tvb, packet_info *pinfo, const ks_walk_t *w)
+ks_lines_tvb(tvbuff_t *tvb, packet_info *pinfo, const kss_walk_t *w, const guint8 *bytes, const guint8 **buf_out)
 {
-    guint n = wmem_array_get_count(w->pieces);
-    const ks_piece_t *first = (const ks_piece_t *)wmem_array_index(w->pieces, 0);
-    const ks_piece_t *last = (const ks_piece_t *)wmem_array_index(w->pieces, n - 1);
-    guint32 kept = ks_prefix_kept(first);
-    guint32 seg_len = last->seg_end - first->seg_start;
-    guint8 *buf;
+    guint32 n;
+    gboolean shared;
+    const guint8 *buf = kss_lines_bytes(pinfo->pool, w, bytes, &n, &shared);
     tvbuff_t *ltvb;
 
-    if (!first->prefix)
-        return tvb_new_subset_length(tvb, first->seg_start, seg_len);
-
-    buf = (guint8 *)wmem_alloc(pinfo->pool, kept + seg_len ? kept + seg_len : 1);
-    memcpy(buf, first->prefix->bytes, kept);
-    tvb_memcpy(tvb, buf + kept, first->seg_start, seg_len);
-    ltvb = tvb_new_child_real_data(tvb, buf, kept + seg_len, kept + seg_len);
-    add_new_data_source(pinfo, ltvb, n > 1 ? "Keystroke lines" : "Keystroke line");
+    *buf_out = buf;
+    if (shared)
+        return tvb_new_subset_length(tvb, (gint)(buf - bytes), n);
+    ltvb = tvb_new_child_real_data(tvb, buf, n, n);
+    add_new_data_source(pinfo, ltvb, wmem_array_get_count(w->pieces) > 1 ? "Keystroke lines" : "Keystroke line");
     return ltvb;
 }
 
@@ -553,9 +322,9 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     const guint8 *bytes = (const guint8 *)tvb_memdup(pinfo->pool, tvb, 0, len);
     gboolean client = pinfo->destport == pinfo->match_uint;
     gboolean cut = len < tvb_reported_length(tvb);
-    ks_frame_t *fr;
+    kss_segment_t *fr;
     la_splitter_t split;
-    ks_walk_t w;
+    kss_walk_t w;
     gboolean walked = FALSE;
     conversation_t *conv = NULL;
     proto_item *ks_item, *ti;
@@ -577,11 +346,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     if (!PINFO_FD_VISITED(pinfo)) {
         guint32 ref;
         gboolean first = ft_get(&ks_frames, pinfo->num) == 0;
-        if (cut) {
-            fr = ks_cut_short(pinfo, tcpi, &conv, &ref);
-        } else {
-            fr = ks_first_pass(pinfo, tcpi, bytes, len, &conv, &w, &split, &walked, &ref);
-        }
+        fr = ks_first_pass(pinfo, tcpi, bytes, len, cut, &conv, &w, &split, &walked, &ref);
         if (first)
             ft_set(&ks_frames, pinfo->num, ref);
         else
@@ -589,7 +354,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     } else {
         fr = ks_frame_get(pinfo->num);
         if (fr && fr->layer != (guint8)pinfo->curr_layer_num)
-            fr = (ks_frame_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num);
+            fr = (kss_segment_t *)p_get_proto_data(wmem_file_scope(), pinfo, proto_keystroke, pinfo->curr_layer_num);
     }
 
     ks_item = proto_tree_add_item(tree, proto_keystroke, tvb, 0, -1, ENC_NA);
@@ -606,12 +371,12 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     /* A segment cut short by the capture's snapshot length: no keystrokes
      * are drawn, SMTP shows it as it would without us (TCP does not
      * reassemble cut segments either), and its lines go to SMTP Lab. */
-    if (fr->flags & KS_F_CUT) {
+    if (fr->flags & KSS_F_CUT) {
         if (fr->skip >= len) {
             info = wmem_new0(pinfo->pool, keystroke_info_t);
             info->client = client;
         } else {
-            info = ks_cut_info(tvb, pinfo, bytes, len, client);
+            info = ks_cut_info(pinfo, bytes, len, client);
         }
         info->conversation = conv;
         ks_set_info(pinfo, info);
@@ -633,7 +398,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     /* The first pass has just read the segment: its reading is the same. */
     if (!walked) {
         split = fr->start;
-        ks_walk(pinfo->pool, &split, fr->line, bytes, len, fr->skip, &w);
+        kss_walk(pinfo->pool, &split, fr->line, bytes, len, fr->skip, &w);
     }
     npieces = wmem_array_get_count(w.pieces);
 
@@ -646,9 +411,9 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         chars = NULL;
     }
     ti = proto_tree_add_string(ks_tree, hf_keystroke_char, tvb, fr->skip, len - fr->skip, chars);
-    if (fr->flags & KS_F_RETRANS)
+    if (fr->flags & KSS_F_RETRANS)
         expert_add_info(pinfo, ti, &ei_keystroke_retransmission);
-    if (fr->flags & KS_F_GAP)
+    if (fr->flags & KSS_F_GAP)
         expert_add_info(pinfo, ti, &ei_keystroke_gap);
     ti = proto_tree_add_uint(ks_tree, hf_keystroke_index, tvb, fr->skip, 1, fr->start.line_pos + 1);
     proto_item_set_generated(ti);
@@ -674,7 +439,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     if (info->telnet_commands) {
         wmem_strbuf_t *tn_text = wmem_strbuf_new(pinfo->pool, "");
         for (i = 0; i < info->telnet_commands && i < KS_TELNET_TEXT_MAX; i++)
-            wmem_strbuf_append(tn_text, esc_telnet_command(pinfo->pool, &((const ks_cmd_t *)wmem_array_index(w.cmds, i))->cmd));
+            wmem_strbuf_append(tn_text, esc_telnet_command(pinfo->pool, &((const kss_cmd_t *)wmem_array_index(w.cmds, i))->cmd));
         if (info->telnet_commands > KS_TELNET_TEXT_MAX)
             wmem_strbuf_append(tn_text, "...");
         info->telnet_text = wmem_strbuf_finalize(tn_text);
@@ -682,7 +447,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     ks_set_info(pinfo, info);
 
     for (i = 0; i < wmem_array_get_count(w.cmds); i++) {
-        const ks_cmd_t *c = (const ks_cmd_t *)wmem_array_index(w.cmds, i);
+        const kss_cmd_t *c = (const kss_cmd_t *)wmem_array_index(w.cmds, i);
         guint32 start = (c->end - fr->skip > c->cmd.length) ? c->end - c->cmd.length : fr->skip;
         proto_tree *tt;
 
@@ -696,6 +461,29 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     }
     if (w.sb_aborted)
         proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_sb_unterminated, tvb, fr->skip, len - fr->skip);
+
+    /* Enter presses that ended no line, on the frame of their last byte:
+     * a CR NUL's NUL, a bare CR (known once the next byte is seen). A
+     * server's CR inside a reply line is no key press. */
+    for (i = 0; client && i < wmem_array_get_count(w.enters); i++) {
+        const kss_enter_t *e = (const kss_enter_t *)wmem_array_index(w.enters, i);
+        guint32 n = (e->sent == LA_EOL_CRNUL && !e->earlier) ? 2 : 1;
+        if (e->sent == LA_EOL_CR && e->earlier)
+            continue;
+        if (e->sent == LA_EOL_CRNUL)
+            info->enters_crnul++;
+        else
+            info->enters_cr++;
+        ti = proto_tree_add_string(ks_tree, hf_keystroke_enter, tvb, e->end - n, n, la_eol_name(e->sent));
+        proto_item_set_generated(ti);
+    }
+    if (client && (fr->flags & KSS_F_BARE_CR)) {
+        info->enters_cr++;
+        ti = proto_tree_add_string(ks_tree, hf_keystroke_enter, tvb, len - 1, 1, la_eol_name(LA_EOL_CR));
+        proto_item_set_generated(ti);
+    }
+    if (walked && client)
+        info->bare_cr_frame = w.bare_cr_frame;
 
     if (fr->tail && fr->tail->completed_in && fr->tail->completed_in != pinfo->num) {
         ti = proto_tree_add_uint(ks_tree, hf_keystroke_line_in, tvb, 0, 0, fr->tail->completed_in);
@@ -713,17 +501,18 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     }
 
     {
-        tvbuff_t *ltvb = ks_lines_tvb(tvb, pinfo, &w);
+        const guint8 *ltvb_bytes;
+        tvbuff_t *ltvb = ks_lines_tvb(tvb, pinfo, &w, bytes, &ltvb_bytes);
         guint32 loff = 0;
 
         info->nlines = npieces;
         info->lines = wmem_alloc_array(pinfo->pool, keystroke_line_t, npieces);
         meant = wmem_strbuf_new(pinfo->pool, "");
         for (i = 0; i < npieces; i++) {
-            const ks_piece_t *p = (const ks_piece_t *)wmem_array_index(w.pieces, i);
+            const kss_piece_t *p = (const kss_piece_t *)wmem_array_index(w.pieces, i);
             keystroke_line_t *li = &info->lines[i];
 
-            ks_line_info(ltvb, loff, pinfo, p, client, li);
+            kss_line_info(pinfo->pool, ltvb_bytes, loff, p, client, li);
             if (ks_tree)
                 ks_draw_line(ltvb, loff, pinfo, ks_tree, p, li);
             else
@@ -777,7 +566,7 @@ keystroke_init(void)
     guint32 port;
 
     ft_init(&ks_frames, wmem_file_scope());
-    ft_pool_init(&ks_pool, wmem_file_scope(), sizeof(ks_frame_t));
+    ft_pool_init(&ks_pool, wmem_file_scope(), sizeof(kss_segment_t));
     keystroke_frame_info_done();
     for (i = 0; i < G_N_ELEMENTS(ks_clean); i++) {
         memset(&ks_clean[i], 0, sizeof ks_clean[i]);
@@ -832,7 +621,10 @@ proto_register_keystroke(void)
             "The line with BS, DEL, telnet EC and EL applied and telnet commands removed", HFILL } },
         { &hf_keystroke_eol,
           { "Line ending", "keystroke.eol", FT_STRING, BASE_NONE, NULL, 0x0,
-            "How the line ended: CRLF, CR NUL, LF or CR", HFILL } },
+            "How the line ended: CRLF or LF", HFILL } },
+        { &hf_keystroke_enter,
+          { "Enter that ended no line", "keystroke.enter", FT_STRING, BASE_NONE, NULL, 0x0,
+            "An Enter press that sent CR NUL or a bare CR: the server reads a line up to LF, so it ended nothing", HFILL } },
         { &hf_keystroke_count,
           { "Segment count", "keystroke.count", FT_UINT32, BASE_DEC, NULL, 0x0,
             "How many segments carried the line", HFILL } },

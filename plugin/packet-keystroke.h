@@ -9,20 +9,7 @@
 
 #include <epan/packet.h>
 
-#include "line_assembly.h"
-
-/* A line completed in this frame. */
-typedef struct {
-    const guint8 *raw;       /* as the server received it, ending excluded */
-    guint32 raw_len;
-    const guint8 *edited;    /* as the person meant it */
-    guint32 edited_len;
-    guint32 total_len;       /* bytes of the line, ending included */
-    guint32 dropped;         /* bytes over the line limit that were not kept */
-    la_eol_t eol;
-    guint32 backspaces;
-    guint32 segments;
-} keystroke_line_t;
+#include "keystroke_stream.h"
 
 /* What the keystroke layer made of this frame's payload (pinfo->pool). */
 typedef struct {
@@ -36,6 +23,9 @@ typedef struct {
     keystroke_line_t *lines;
     guint32 telnet_commands;
     const char *telnet_text; /* "<IAC DO Suppress Go Ahead><IAC DO ECHO>" (the first few) */
+    guint32 enters_crnul;    /* Enter presses of this frame that sent CR NUL and ended no line */
+    guint32 enters_cr;       /* ... that sent a bare CR (with two passes also a CR ending the segment) */
+    guint32 bare_cr_frame;   /* first pass: an earlier frame whose final CR this one showed to be bare */
     void *conversation;      /* first pass: the frame's conversation_t, found already */
 } keystroke_info_t;
 

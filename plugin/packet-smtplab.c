@@ -52,6 +52,7 @@ static expert_field ei_smtplab_stage_quit = EI_INIT;
 static expert_field ei_smtplab_stage_quit_reply = EI_INIT;
 static expert_field ei_smtplab_diag_port_blocked = EI_INIT;
 static expert_field ei_smtplab_diag_cr_nul = EI_INIT;
+static expert_field ei_smtplab_diag_bare_cr = EI_INIT;
 static expert_field ei_smtplab_diag_editing = EI_INIT;
 static expert_field ei_smtplab_diag_telnet_negotiation = EI_INIT;
 static expert_field ei_smtplab_diag_helo_no_domain = EI_INIT;
@@ -172,6 +173,9 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
         pkt.leaves_line = ki->leaves_line;
         pkt.telnet_commands = ki->telnet_commands;
         pkt.telnet_text = ki->telnet_text;
+        pkt.enters_crnul = ki->enters_crnul;
+        pkt.enters_cr = ki->enters_cr;
+        pkt.bare_cr_frame = ki->bare_cr_frame;
         pkt.nlines = ki->nlines;
         if (ki->nlines)
             lines = wmem_alloc_array(pinfo->pool, sm_line_in_t, ki->nlines);
@@ -182,7 +186,6 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
             lines[i].edited = kl->edited;
             lines[i].edited_len = kl->edited_len;
             lines[i].total_len = kl->total_len;
-            lines[i].cr_nul = kl->eol == LA_EOL_CRNUL;
             lines[i].backspaces = kl->backspaces;
             lines[i].segments = kl->segments;
         }
@@ -213,6 +216,7 @@ smtplab_expert_field(sm_note_kind_t kind)
     case SM_MARK_QUIT_REPLY: return &ei_smtplab_stage_quit_reply;
     case SM_DIAG_PORT_BLOCKED: return &ei_smtplab_diag_port_blocked;
     case SM_DIAG_CR_NUL: return &ei_smtplab_diag_cr_nul;
+    case SM_DIAG_BARE_CR: return &ei_smtplab_diag_bare_cr;
     case SM_DIAG_EDITING: return &ei_smtplab_diag_editing;
     case SM_DIAG_TELNET_NEGOTIATION: return &ei_smtplab_diag_telnet_negotiation;
     case SM_DIAG_HELO_NO_DOMAIN: return &ei_smtplab_diag_helo_no_domain;
@@ -391,7 +395,10 @@ proto_register_smtplab(void)
             "The SMTP port did not accept the connection: try port 587", EXPFILL } },
         { &ei_smtplab_diag_cr_nul,
           { "smtplab.diag.cr_nul", PI_PROTOCOL, PI_WARN,
-            "Line ended with CR NUL: SMTP servers wait for CR LF", EXPFILL } },
+            "Enter sent CR NUL, which ends no line: the server still waits for LF", EXPFILL } },
+        { &ei_smtplab_diag_bare_cr,
+          { "smtplab.diag.bare_cr", PI_PROTOCOL, PI_WARN,
+            "Enter sent a bare CR, which ends no line: the server still waits for LF", EXPFILL } },
         { &ei_smtplab_diag_editing,
           { "smtplab.diag.editing", PI_PROTOCOL, PI_WARN,
             "Erase keystrokes sent: the server receives the raw bytes", EXPFILL } },

@@ -86,6 +86,7 @@ struct sm_conv {
     guint8 last_stage;
     guint32 first_frame;
     guint32 lab_frame[SM_LAB_STAGES]; /* where each lab stage was first reached */
+    sm_frame_t *amended;          /* an earlier frame the last sm_process gave a note, or NULL */
 };
 
 static const char *const sm_stage_names[SM_ST_COUNT] = {
@@ -480,7 +481,8 @@ sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, c
         ex->raw_text = text;
     }
     ex->segments = l->segments;
-    ex->cr_nul = l->cr_nul;
+    /* A CR inside a line is an Enter press that ended nothing. */
+    ex->enters = memchr(l->raw, '\r', l->raw_len) != NULL;
     if (c->queue_tail)
         c->queue_tail->next = ex;
     else
@@ -521,14 +523,39 @@ sm_closing(sm_conv_t *c, sm_frame_t *f, gboolean from_client)
             from_client ? "client" : "server"));
 }
 
+/* Enter presses that ended no line: the server has received no line end
+ * and still waits for LF. A bare CR is known once the byte after it comes,
+ * so when it ended an earlier segment the note goes to that frame. */
+static void
+sm_enter_notes(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt)
+{
+    static const char crnul[] =
+        "Enter sent CR NUL (telnet character mode), which ends no line: the server reads a line up to LF, so it "
+        "has received no line end yet and what is typed next joins this line. In telnet press Ctrl+] and type "
+        "\"toggle crlf\", or use line mode (\"mode line\")";
+    static const char bare_cr[] =
+        "Enter sent a bare CR, which ends no line: the server reads a line up to LF, so it has received no line "
+        "end yet and what is typed next joins this line. With socat add the crnl option "
+        "(socat -,raw,echo=0,crnl TCP:host:25), with nc use nc -C, or press Ctrl+J to send the LF";
+    guint32 i;
+
+    for (i = 0; i < pkt->enters_crnul; i++)
+        sm_note(c, f, SM_DIAG_CR_NUL, (char *)crnul);
+    for (i = 0; i < pkt->enters_cr; i++)
+        sm_note(c, f, SM_DIAG_BARE_CR, (char *)bare_cr);
+    if (pkt->bare_cr_frame) {
+        sm_frame_t *earlier = sm_store_frame(c->store, pkt->bare_cr_frame);
+        if (earlier && sm_frame_conv(c->store, earlier) == c) {
+            sm_note(c, earlier, SM_DIAG_BARE_CR, (char *)bare_cr);
+            c->amended = earlier;
+        }
+    }
+}
+
 /* The diagnoses a client line earns whatever it is. */
 static void
 sm_typing_notes(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
 {
-    if (l->cr_nul)
-        sm_note(c, f, SM_DIAG_CR_NUL, wmem_strdup(c->scope,
-            "Line ended with CR NUL (telnet character mode): SMTP servers wait for CR LF, so this line gets no reply. "
-            "In telnet press Ctrl+] and type \"toggle crlf\", or use line mode"));
     if (l->backspaces)
     {
         char *raw = sm_quote(NULL, l->raw, l->raw_len);
@@ -673,8 +700,10 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
                 "for example with openssl s_client -starttls smtp", what, r->code, enh, text));
         else
             sm_note(c, f, SM_DIAG_ERROR_REPLY, wmem_strdup_printf(c->scope,
-                "%s negative reply %u%s to %s: \"%s\"%s", r->code < 500 ? "Transient" : "Permanent",
+                "%s negative reply %u%s to %s: \"%s\"%s%s", r->code < 500 ? "Transient" : "Permanent",
                 r->code, enh, what, text,
+                ex->enters ? ": an Enter in the line sent CR NUL or a bare CR, which ends no line, so the server "
+                             "read what was typed before and after it as one line" : "",
                 r->code < 500 ? ": the server may accept it later" : ": correct the command before sending it again"));
         wmem_free(NULL, enh);
         wmem_free(NULL, text);
@@ -770,6 +799,8 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
         return;
     }
 
+    if (dir == SM_CLIENT)
+        sm_enter_notes(c, f, pkt);
     if (dir == SM_CLIENT && pkt->telnet_commands)
         sm_note(c, f, SM_DIAG_TELNET_NEGOTIATION, wmem_strdup_printf(c->scope,
             "Telnet command%s %s sent to an SMTP server, which does not speak telnet: the bytes become part of "
@@ -829,6 +860,7 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
     gboolean syn_unanswered = sm_syn_unanswered(c);
 
     c->now = pkt->ts;
+    c->amended = NULL;
     f->num = pkt->num;
     f->from_client = pkt->from_client ? 1 : 0;
     f->progress_before = c->progress;
@@ -948,7 +980,7 @@ sm_final_notes(const sm_store_t *store, const sm_frame_t *f, wmem_allocator_t *s
     for (l = sm_frame_links(store, f); l; l = l->next) {
         if (l->request && l->ex->reply_frame == 0 && c->mode != SM_MODE_TLS)
             cb(SM_DIAG_NO_REPLY, wmem_strdup_printf(scope, "No reply to \"%s\" in this capture%s", l->ex->cmd_text,
-                l->ex->cr_nul ? ": the line ended with CR NUL, and the server still waits for CR LF" : ""), user);
+                l->ex->enters ? ": an Enter in it sent CR NUL or a bare CR, which ends no line" : ""), user);
     }
     if (c->syn == f && !c->synack && !c->refused && c->syn_count == 1)
         cb(SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(scope,
@@ -988,6 +1020,12 @@ sm_conv_refused(const sm_conv_t *conv)
     return conv->refused;
 }
 
+const sm_frame_t *
+sm_conv_amended(const sm_conv_t *conv)
+{
+    return conv->amended;
+}
+
 guint8
 sm_conv_progress(const sm_conv_t *conv)
 {
@@ -1000,7 +1038,7 @@ sm_note_name(sm_note_kind_t kind)
     static const char *const names[SM_NOTE_COUNT] = {
         "stage.handshake", "stage.banner", "stage.helo", "stage.helo_reply", "stage.quit", "stage.quit_reply",
         "diag.port_blocked", "diag.cr_nul", "diag.editing", "diag.telnet_negotiation", "diag.helo_no_domain",
-        "diag.starttls_required", "diag.error_reply", "diag.no_reply", "diag.no_quit",
+        "diag.starttls_required", "diag.error_reply", "diag.no_reply", "diag.no_quit", "diag.bare_cr",
     };
     return kind < SM_NOTE_COUNT ? names[kind] : "";
 }

@@ -85,6 +85,7 @@ typedef enum {
     SM_DIAG_ERROR_REPLY,
     SM_DIAG_NO_REPLY,
     SM_DIAG_NO_QUIT,
+    SM_DIAG_BARE_CR,
     SM_NOTE_COUNT
 } sm_note_kind_t;
 
@@ -101,7 +102,6 @@ typedef struct {
     const guint8 *edited;   /* as meant */
     size_t edited_len;
     guint32 total_len;      /* bytes of the line, ending included */
-    gboolean cr_nul;        /* ended with CR NUL */
     guint32 backspaces;
     guint32 segments;       /* how many segments carried it */
 } sm_line_in_t;
@@ -125,6 +125,9 @@ typedef struct {
     size_t open_prefix_len;
     guint32 telnet_commands;
     const char *telnet_text; /* the telnet commands, for messages ("<IAC DO ECHO>") */
+    guint32 enters_crnul;    /* Enter presses in this frame that sent CR NUL and ended no line */
+    guint32 enters_cr;       /* ... that sent a bare CR */
+    guint32 bare_cr_frame;   /* an earlier client frame whose final CR this one showed to end nothing */
 } sm_packet_t;
 
 typedef struct sm_store sm_store_t;
@@ -139,7 +142,7 @@ typedef struct sm_exchange {
     char *cmd_text;          /* the command as meant, escaped, for messages */
     char *raw_text;          /* the command as the server received it, escaped */
     guint32 segments;        /* segments that carried the command line */
-    gboolean cr_nul;
+    gboolean enters;         /* the line holds Enter presses that ended nothing (CR NUL, bare CR) */
     guint32 reply_frame;     /* frame of the final reply line; 0 until seen */
     nstime_t reply_ts;
     guint16 code;
@@ -229,6 +232,10 @@ guint32 sm_conv_synack_frame(const sm_conv_t *conv);
 guint32 sm_conv_first_frame(const sm_conv_t *conv);
 gboolean sm_conv_refused(const sm_conv_t *conv);
 guint8 sm_conv_progress(const sm_conv_t *conv);
+/* An earlier frame that the last sm_process of the connection gave a note
+ * (a bare CR known once the next byte came), or NULL: for taps that keep
+ * the frames with notes. */
+const sm_frame_t *sm_conv_amended(const sm_conv_t *conv);
 
 const char *sm_stage_name(sm_stage_t stage);
 /* The expert item's name after "smtplab.": "stage.helo", "diag.cr_nul", ... */

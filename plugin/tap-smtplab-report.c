@@ -91,6 +91,15 @@ report_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_, const void *
         g_ptr_array_add(r->sessions, s);
     }
     s->last_frame = pinfo->num;
+    if (!tap->whole && sm_conv_amended(conv)) {
+        /* In the first pass, an earlier frame got a note now: it goes in frame order. */
+        const sm_frame_t *a = sm_conv_amended(conv);
+        guint i = s->frames->len;
+        while (i > 0 && ((const sm_frame_t *)g_ptr_array_index(s->frames, i - 1))->num >= a->num)
+            i--;
+        if (i == s->frames->len || g_ptr_array_index(s->frames, i) != a)
+            g_ptr_array_insert(s->frames, (gint)i, (gpointer)a);
+    }
     if (f->extra)
         g_ptr_array_add(s->frames, (gpointer)f);
     return TAP_PACKET_REDRAW;

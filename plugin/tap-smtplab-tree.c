@@ -105,6 +105,9 @@ smtplab_stats_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *ed
         if (n->kind >= SM_DIAG_PORT_BLOCKED)
             smtplab_stats_diag(st, n->kind, 1);
     }
+    /* In one pass: a bare CR at the end of an earlier frame, known now. */
+    if (!whole && sm_conv_amended(conv))
+        smtplab_stats_diag(st, SM_DIAG_BARE_CR, 1);
     if (whole) {
         sm_final_notes(tap->store, f, pinfo->pool, smtplab_stats_final_note, st);
     } else {

@@ -18,23 +18,25 @@ fields() { # capture, display filter, fields...
 check "tshark -G plugins lists smtplab.so" "$(run -G plugins | cut -f1 | grep -c '^smtplab.so')" "1"
 published="keystroke.char keystroke.index keystroke.line keystroke.line.edited keystroke.eol keystroke.count
 keystroke.segment keystroke.line_in keystroke.backspaces keystroke.telnet.command keystroke.telnet.option
-keystroke.interval keystroke.duration"
+keystroke.interval keystroke.duration keystroke.enter"
 have=$(run -G fields | cut -f3)
 for f in $published; do
     check "field $f is registered" "$(grep -cx "$f" <<<"$have")" "1"
 done
 check "protocol keystroke is registered" "$(run -G protocols | cut -f3 | grep -cx keystroke)" "1"
 
-# Debian telnet in character mode: IAC DO SGA, IAC DO ECHO, lines end CR NUL.
-check "telnet character mode: lines as meant" \
-    "$(fields telnet-char.pcapng 'keystroke.line and tcp.dstport == 25' keystroke.line.edited keystroke.eol)" \
-    "helo lab.example CR NUL;quit CR NUL;"
+# Debian telnet in character mode: IAC DO SGA, IAC DO ECHO, and Enter sends
+# CR NUL, which ends no line: aiosmtpd, which reads lines up to LF, never
+# received one (it answered nothing but the banner).
+check "telnet character mode: no line reached the server" \
+    "$(fields telnet-char.pcapng 'keystroke.line and tcp.dstport == 25' keystroke.line)" ""
+check "telnet character mode: the two Enter presses sent CR NUL" \
+    "$(fields telnet-char.pcapng 'keystroke.enter' frame.number keystroke.enter)" "40 CR NUL;50 CR NUL;"
 check "telnet character mode: the negotiation" \
     "$(fields telnet-char.pcapng 'keystroke.telnet.command' keystroke.telnet.command keystroke.telnet.option)" \
     "DO|DO Suppress Go Ahead|ECHO;"
-check "telnet character mode: what the server received" \
-    "$(fields telnet-char.pcapng 'keystroke.eol == "CR NUL"' keystroke.line)" \
-    '\xff\xfd\x03\xff\xfd\x01helo lab.example;quit;'
+check "telnet character mode: no smtp.req.command (the server got no command)" \
+    "$(fields telnet-char.pcapng 'smtp.req.command' frame.number)" ""
 
 # Typed with two backspaces, then clean lines.
 check "backspaces: the completing frame of hekk<BS><BS>lo" \

@@ -49,12 +49,12 @@ check "no-quit: not complete" "$(frames -2 no-quit.pcapng 'frame.number == 46' s
 # Each diagnosis on the capture that shows it.
 check "port_blocked: SYN answered by RST" "$(frames -2 refused.pcapng smtplab.diag.port_blocked smtplab.role)" "2:rst"
 check "port_blocked: SYN never answered" "$(frames -2 syn-unanswered.pcapng smtplab.diag.port_blocked)" "2"
-check "cr_nul: telnet character mode" "$(frames -2 telnet-char.pcapng smtplab.diag.cr_nul keystroke.line.edited)" \
-    "40:helo lab.example 50:quit"
+check "cr_nul: telnet character mode, on the Enter frames" "$(frames -2 telnet-char.pcapng smtplab.diag.cr_nul keystroke.enter)" \
+    "40:CR NUL 50:CR NUL"
 check "telnet_negotiation: IAC DO SGA, IAC DO ECHO" "$(frames -2 telnet-char.pcapng smtplab.diag.telnet_negotiation keystroke.char)" \
     "6:<IAC DO Suppress Go Ahead><IAC DO ECHO>"
-check "no_reply: the CR NUL lines" "$(frames -2 telnet-char.pcapng smtplab.diag.no_reply)" "40 50"
-check "no_reply: needs the whole capture (absent in one pass)" "$(frames -1 telnet-char.pcapng smtplab.diag.no_reply)" ""
+check "no_reply: none on telnet-char, where no line ended" "$(frames -2 telnet-char.pcapng smtplab.diag.no_reply)" ""
+check "no_quit: telnet-char closed without QUIT reaching the server" "$(frames -2 telnet-char.pcapng smtplab.diag.no_quit smtplab.role)" "52:fin"
 check "editing: BS and DEL" "$(frames -2 typed-backspace.pcapng smtplab.diag.editing keystroke.backspaces)" "48:2 91:1"
 check "error_reply: the 500s" "$(frames -2 typed-backspace.pcapng smtplab.diag.error_reply smtp.response.code)" "50:500 93:500"
 check "helo_no_domain: a bare HELO" "$(frames -2 typed-errors.pcapng smtplab.diag.helo_no_domain keystroke.line)" "16:helo"
@@ -64,7 +64,7 @@ check "starttls_required: 530 before STARTTLS" "$(frames -2 starttls-587.pcapng 
 check "no_quit: closed after HELO" "$(frames -2 no-quit.pcapng smtplab.diag.no_quit smtplab.role)" "44:fin"
 check "the port_blocked message" "$(frames -2 refused.pcapng smtplab.diag.port_blocked _ws.expert.message | tr '|' '\n' | grep -c 'try port 587')" "1"
 
-diags="smtplab.diag.port_blocked || smtplab.diag.cr_nul || smtplab.diag.editing || smtplab.diag.telnet_negotiation \
+diags="smtplab.diag.port_blocked || smtplab.diag.cr_nul || smtplab.diag.bare_cr || smtplab.diag.editing || smtplab.diag.telnet_negotiation \
 || smtplab.diag.helo_no_domain || smtplab.diag.starttls_required || smtplab.diag.error_reply || smtplab.diag.no_reply \
 || smtplab.diag.no_quit"
 for clean in typed-lab telnet-line swaks typed-ipv6 typed-587 pipelining auth typed-bare-lf-cr; do

@@ -9,9 +9,10 @@
 #include "line_assembly.h"
 #include "escape.h"
 
-/* Splits a stream given as segments (separated by '|' in the description
- * list) and returns every event as text: "L<eol>:<content_len>/<total_len>"
- * for lines, "T<cmd>" for telnet commands, each followed by "@<segment>". */
+/* Splits a stream given as segments and returns every event as text:
+ * "L<eol>:<content_len>/<total_len>" for lines, "E<sent>:<CR position>" for
+ * Enter presses that end no line, "T<cmd>" for telnet commands, each
+ * followed by "@<segment>". */
 static char *
 split_segments(const char *const *segs, const size_t *lens, guint nseg)
 {
@@ -28,6 +29,8 @@ split_segments(const char *const *segs, const size_t *lens, guint nseg)
                 g_string_append_c(out, ' ');
             if (ev.kind == LA_EV_LINE)
                 g_string_append_printf(out, "L%s:%u/%u@%u", la_eol_name(ev.eol), ev.content_len, ev.total_len, k);
+            else if (ev.kind == LA_EV_ENTER)
+                g_string_append_printf(out, "E%s:%u@%u", la_eol_name(ev.eol), ev.content_len, k);
             else if (ev.kind == LA_EV_TELNET)
                 g_string_append_printf(out, "T%s@%u", tn_command_name(ev.tn.cmd), k);
             else
@@ -81,12 +84,14 @@ test_several_lines_one_segment(void)
 static void
 test_line_endings(void)
 {
-    /* CR NUL (telnet), bare LF, and a bare CR that the next byte reveals. */
+    /* Only LF ends a line. CR NUL (telnet character mode) and a bare CR
+     * (which the next byte reveals) are Enter presses inside the line: the
+     * server reads "helo x\r\0quit" up to the bare LF, then "noop\rrset". */
     const char *segs[] = { "helo x\r", "", "\0quit\n", "noop\rrset\r\n" };
     size_t lens[] = { 7, 0, 6, 11 };
     char *r = split_segments(segs, lens, 4);
 
-    g_assert_cmpstr(r, ==, "LCR NUL:6/8@2 LLF:4/5@2 LCR:4/5@3 LCRLF:4/6@3");
+    g_assert_cmpstr(r, ==, "ECR NUL:6@2 LLF:12/13@2 ECR:4@3 LCRLF:9/11@3");
     g_free(r);
 }
 
@@ -103,21 +108,22 @@ test_cr_at_segment_end(void)
     g_assert_cmpstr(r, ==, "LCRLF:4/6@1");
     g_free(r);
     r = split_segments(b, bl, 2);
-    g_assert_cmpstr(r, ==, "LCR:4/5@1 LCRLF:1/3@1");
+    g_assert_cmpstr(r, ==, "ECR:4@1 LCRLF:6/8@1");
     g_free(r);
 }
 
 static void
 test_telnet_in_stream(void)
 {
-    /* Debian telnet in character mode: negotiation, then a CR NUL line;
-     * an IAC split over two segments; a telnet command whose option byte
-     * is 13 (a CR) and 10 (a LF) does not end the line. */
-    const char *segs[] = { "\xff\xfd\x03\xff\xfd\x01", "h", "i\xff", "\xfb\x0d", "\xff\xfd\x0a", "\r\0" };
-    size_t lens[] = { 6, 1, 2, 2, 3, 2 };
-    char *r = split_segments(segs, lens, 6);
+    /* Debian telnet in character mode: negotiation, then Enter as CR NUL,
+     * which ends no line; an IAC split over two segments; a telnet command
+     * whose option byte is 13 (a CR) and 10 (a LF) does not end the line;
+     * "toggle crlf" then sends CR LF, which does. */
+    const char *segs[] = { "\xff\xfd\x03\xff\xfd\x01", "h", "i\xff", "\xfb\x0d", "\xff\xfd\x0a", "\r\0", "q", "\r\n" };
+    size_t lens[] = { 6, 1, 2, 2, 3, 2, 1, 2 };
+    char *r = split_segments(segs, lens, 8);
 
-    g_assert_cmpstr(r, ==, "TDO@0 TDO@0 TWILL@3 TDO@4 LCR NUL:14/16@5");
+    g_assert_cmpstr(r, ==, "TDO@0 TDO@0 TWILL@3 TDO@4 ECR NUL:14@5 LCRLF:17/19@7");
     g_free(r);
 }
 

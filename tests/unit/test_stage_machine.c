@@ -17,6 +17,7 @@ typedef struct {
     guint32 next[2];   /* next sequence number: client, server */
     double t;
     GPtrArray *frames;
+    guint32 enters_crnul, enters_cr, bare_cr_frame; /* for the next frame sent */
 } sess_t;
 
 static void
@@ -68,6 +69,10 @@ sess_send(sess_t *s, gboolean client, guint8 flags, guint32 len, const sm_line_i
     p.open_prefix_len = prefix ? strlen(prefix) : 0;
     p.telnet_commands = telnet;
     p.telnet_text = telnet ? "<IAC DO Suppress Go Ahead><IAC DO ECHO>" : NULL;
+    p.enters_crnul = s->enters_crnul;
+    p.enters_cr = s->enters_cr;
+    p.bare_cr_frame = s->bare_cr_frame;
+    s->enters_crnul = s->enters_cr = s->bare_cr_frame = 0;
     s->next[d] += len + ((flags & (SM_TH_SYN | SM_TH_FIN)) ? 1 : 0);
     f = sm_process(s->c, &p);
     g_assert_cmpuint(f->num, ==, p.num);
@@ -76,7 +81,7 @@ sess_send(sess_t *s, gboolean client, guint8 flags, guint32 len, const sm_line_i
 }
 
 static sm_line_in_t
-mkline(const char *raw, const char *edited, gboolean cr_nul, guint32 backspaces, guint32 segments)
+mkline(const char *raw, const char *edited, guint32 backspaces, guint32 segments)
 {
     sm_line_in_t l;
 
@@ -85,7 +90,6 @@ mkline(const char *raw, const char *edited, gboolean cr_nul, guint32 backspaces,
     l.edited = (const guint8 *)(edited ? edited : raw);
     l.edited_len = strlen(edited ? edited : raw);
     l.total_len = (guint32)l.raw_len + 2;
-    l.cr_nul = cr_nul;
     l.backspaces = backspaces;
     l.segments = segments;
     return l;
@@ -96,7 +100,7 @@ sess_line(sess_t *s, gboolean client, const char *text, gboolean continues)
 {
     sm_line_in_t *l = wmem_new(s->a, sm_line_in_t);
 
-    *l = mkline(text, NULL, FALSE, 0, 1);
+    *l = mkline(text, NULL, 0, 1);
     return sess_send(s, client, SM_TH_ACK, continues ? 2 : l->total_len, l, 1, continues, FALSE, NULL, 0);
 }
 
@@ -281,7 +285,7 @@ static void
 test_guess_then_intent(void)
 {
     sess_t s;
-    sm_line_in_t l = mkline("hekk\b\blo lab.example", "helo lab.example", FALSE, 2, 7);
+    sm_line_in_t l = mkline("hekk\b\blo lab.example", "helo lab.example", 2, 7);
     char *n;
 
     sess_init(&s);
@@ -382,9 +386,9 @@ test_pipelining_and_message(void)
     const sm_link_t *l;
     char *st;
 
-    three[0] = mkline("MAIL FROM:<a@b>", NULL, FALSE, 0, 1);
-    three[1] = mkline("RCPT TO:<c@d>", NULL, FALSE, 0, 1);
-    three[2] = mkline("DATA", NULL, FALSE, 0, 1);
+    three[0] = mkline("MAIL FROM:<a@b>", NULL, 0, 1);
+    three[1] = mkline("RCPT TO:<c@d>", NULL, 0, 1);
+    three[2] = mkline("DATA", NULL, 0, 1);
     sess_init(&s);
     sess_handshake(&s);
     sess_line(&s, FALSE, "220 x", FALSE);                         /* 4 */
@@ -461,22 +465,22 @@ static void
 test_typing_diagnoses(void)
 {
     sess_t s;
-    sm_line_in_t crnul = mkline("\xff\xfd\x01helo lab.example", "helo lab.example", TRUE, 0, 3);
-    sm_line_in_t bare = mkline("HELO", NULL, FALSE, 0, 1);
+    sm_line_in_t telnet = mkline("\xff\xfd\x01helo lab.example", "helo lab.example", 0, 3);
+    sm_line_in_t bare = mkline("HELO", NULL, 0, 1);
     char *n;
 
     sess_init(&s);
     sess_handshake(&s);
     sess_line(&s, FALSE, "220 x", FALSE);                                  /* 4 */
     sess_send(&s, TRUE, SM_TH_ACK, 6, NULL, 0, FALSE, TRUE, "", 2);        /* 5: IAC DO SGA, IAC DO ECHO */
-    sess_send(&s, TRUE, SM_TH_ACK, 2, &crnul, 1, TRUE, FALSE, NULL, 0);    /* 6 */
+    sess_send(&s, TRUE, SM_TH_ACK, 2, &telnet, 1, TRUE, FALSE, NULL, 0);   /* 6 */
     sess_send(&s, TRUE, SM_TH_ACK, 6, &bare, 1, FALSE, FALSE, NULL, 0);    /* 7 */
     sess_send(&s, TRUE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 8 */
     n = frame_notes(&s, 5); g_assert_cmpstr(n, ==, "9"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 5, SM_DIAG_TELNET_NEGOTIATION), ==,
         "Telnet commands <IAC DO Suppress Go Ahead><IAC DO ECHO> sent to an SMTP server, which does not speak telnet: the bytes become part "
         "of the next line. Use telnet in line mode (its default on port 25) or nc");
-    n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "7,2"); g_free(n);
+    n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "2"); g_free(n);
     n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "2,10"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 7, SM_DIAG_HELO_NO_DOMAIN), ==,
         "HELO without a domain: RFC 5321 requires the client's name, as in \"HELO lab.example\"; "
@@ -485,8 +489,7 @@ test_typing_diagnoses(void)
     g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_NO_QUIT), ==,
         "The client closed the connection without QUIT: a session ends with QUIT and the server's 221 reply");
     n = final_notes(&s, 6);
-    g_assert_cmpstr(n, ==, "13:No reply to \"helo lab.example\" in this capture: the line ended with CR NUL, "
-                           "and the server still waits for CR LF");
+    g_assert_cmpstr(n, ==, "13:No reply to \"helo lab.example\" in this capture");
     g_free(n);
     /* The stage of the keystroke frame 5 follows its line. */
     g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 5))), ==, "helo");
@@ -494,11 +497,54 @@ test_typing_diagnoses(void)
     sess_free(&s);
 }
 
+/* Enter presses that end no line: CR NUL on its frame, a bare CR on the
+ * frame it ends once the next byte shows it; the line they are in is one
+ * line to the server, and its 500 says why. */
+static void
+test_enter_diagnoses(void)
+{
+    sess_t s;
+    sm_line_in_t joined = mkline("quit\r\0quit", NULL, 0, 3);
+    char *n;
+
+    joined.raw_len = joined.edited_len = 10;  /* past the NUL */
+    joined.total_len = 12;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);                                  /* 4 */
+    s.enters_crnul = 1;
+    sess_send(&s, TRUE, SM_TH_ACK, 6, NULL, 0, FALSE, TRUE, "quit\r", 0);  /* 5: quit CR NUL */
+    sess_send(&s, TRUE, SM_TH_ACK, 4, NULL, 0, TRUE, TRUE, "quit\r", 0);   /* 6: quit */
+    sess_send(&s, TRUE, SM_TH_ACK, 2, &joined, 1, TRUE, FALSE, NULL, 0);   /* 7: CR LF */
+    sess_line(&s, FALSE, "500 Error: command \"QUIT\r\" not recognized", FALSE); /* 8 */
+    sess_send(&s, TRUE, SM_TH_ACK, 2, NULL, 0, FALSE, TRUE, "x", 0);       /* 9: "x" CR */
+    s.bare_cr_frame = 9;
+    sess_send(&s, TRUE, SM_TH_ACK, 1, NULL, 0, TRUE, TRUE, "x", 0);        /* 10: "y" */
+    n = frame_notes(&s, 5); g_assert_cmpstr(n, ==, "7"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 5, SM_DIAG_CR_NUL), ==,
+        "Enter sent CR NUL (telnet character mode), which ends no line: the server reads a line up to LF, so it "
+        "has received no line end yet and what is typed next joins this line. In telnet press Ctrl+] and type "
+        "\"toggle crlf\", or use line mode (\"mode line\")");
+    g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_ERROR_REPLY), ==,
+        "Permanent negative reply 500 to \"quit\\r\\0quit\": \"Error: command \"QUIT\\r\" not recognized\": an Enter in the "
+        "line sent CR NUL or a bare CR, which ends no line, so the server read what was typed before and after it "
+        "as one line: correct the command before sending it again");
+    n = frame_notes(&s, 9); g_assert_cmpstr(n, ==, "15"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 9, SM_DIAG_BARE_CR), ==,
+        "Enter sent a bare CR, which ends no line: the server reads a line up to LF, so it has received no line "
+        "end yet and what is typed next joins this line. With socat add the crnl option "
+        "(socat -,raw,echo=0,crnl TCP:host:25), with nc use nc -C, or press Ctrl+J to send the LF");
+    n = frame_notes(&s, 10); g_assert_cmpstr(n, ==, ""); g_free(n);
+    g_assert_true(sm_conv_amended(s.c) == frame(&s, 9));
+    sess_free(&s);
+}
+
 static void
 test_bdat(void)
 {
     sess_t s;
-    sm_line_in_t chunk = mkline("abcdeQUIT", NULL, FALSE, 0, 1);
+    sm_line_in_t chunk = mkline("abcdeQUIT", NULL, 0, 1);
     char *st;
 
     sess_init(&s);
@@ -558,6 +604,7 @@ main(int argc, char **argv)
     g_test_add_func("/stage_machine/pipelining_and_message", test_pipelining_and_message);
     g_test_add_func("/stage_machine/starttls", test_starttls);
     g_test_add_func("/stage_machine/typing_diagnoses", test_typing_diagnoses);
+    g_test_add_func("/stage_machine/enter_diagnoses", test_enter_diagnoses);
     g_test_add_func("/stage_machine/bdat", test_bdat);
     g_test_add_func("/stage_machine/midstream_and_unsolicited", test_midstream_and_unsolicited);
     return g_test_run();
