@@ -70,6 +70,12 @@ read_lines(flow_t *fl, const guint8 *pl, size_t len, gboolean client, sm_packet_
             pkt->telnet_commands++;
             if (tn->len < 200)
                 g_string_append_printf(tn, "<IAC %u>", ev.tn.cmd);
+        } else if (ev.kind == LA_EV_ENTER) {
+            /* An Enter that ended no line: CR NUL, or a bare CR. */
+            if (ev.eol == LA_EOL_CRNUL)
+                pkt->enters_crnul++;
+            else
+                pkt->enters_cr++;
         } else if (ev.kind == LA_EV_LINE) {
             sm_line_in_t l;
             la_edit_t ed;
@@ -87,7 +93,6 @@ read_lines(flow_t *fl, const guint8 *pl, size_t len, gboolean client, sm_packet_
             l.edited = ed.text;
             l.edited_len = ed.len;
             l.total_len = ev.total_len;
-            l.cr_nul = ev.eol == LA_EOL_CRNUL;
             l.backspaces = ed.backspaces;
             l.segments = fl->pending_segments + 1;
             g_array_append_val(lines, l);
