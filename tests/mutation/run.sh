@@ -45,21 +45,6 @@ while [ $# -gt 0 ]; do
 done
 [ -n "$out" ] && out=$(cd "$(dirname "$out")" && pwd)/$(basename "$out")
 
-# The list: name, file, description (tab-separated), in list order.
-declare -A m_file m_desc
-all=()
-listing=$(python3 "$here/mutants.py" list) || { echo "$listing"; exit 1; }
-while IFS=$'\t' read -r n f d; do
-    all+=("$n"); m_file[$n]=$f; m_desc[$n]=$d
-done <<<"$listing"
-if [ ${#names[@]} -eq 0 ]; then
-    names=("${all[@]}")
-else
-    for n in "${names[@]}"; do
-        [ -n "${m_file[$n]:-}" ] || { echo "no mutant named $n (tests/mutation/mutants.txt)" >&2; exit 2; }
-    done
-fi
-
 start_all=$(date +%s)
 tmp=$(mktemp -d /tmp/smtplab-mutation.XXXXXX)
 cleanup() { if [ "$keep" = 1 ]; then echo "kept $tmp"; else rm -rf "$tmp"; fi; }
@@ -81,7 +66,26 @@ fi
 [ -d "$repo/../shared" ] && ln -s "$(cd "$repo/../shared" && pwd)" "$tmp/shared"
 echo "== mutation run of $what in $tmp"
 
-if ! python3 "$here/mutants.py" check "$src" > "$logs/check.log"; then
+# The list: name, file, description (tab-separated), in list order, read
+# from the copy, so that list and code are of the same moment (others may
+# move code and mutants while a run goes on).
+mut=$src/tests/mutation/mutants.py
+[ -f "$mut" ] || mut=$here/mutants.py
+declare -A m_file m_desc
+all=()
+listing=$(python3 "$mut" list) || { echo "$listing"; exit 1; }
+while IFS=$'\t' read -r n f d; do
+    all+=("$n"); m_file[$n]=$f; m_desc[$n]=$d
+done <<<"$listing"
+if [ ${#names[@]} -eq 0 ]; then
+    names=("${all[@]}")
+else
+    for n in "${names[@]}"; do
+        [ -n "${m_file[$n]:-}" ] || { echo "no mutant named $n (tests/mutation/mutants.txt)" >&2; exit 2; }
+    done
+fi
+
+if ! python3 "$mut" check "$src" > "$logs/check.log"; then
     grep -v '^ok' "$logs/check.log"
     echo "The mutant list is stale: fix tests/mutation/mutants.txt"
     exit 1
@@ -171,7 +175,7 @@ for n in "${names[@]}"; do
     mkdir -p "$tmp/pristine/$(dirname "$f")"
     cp -p "$src/$f" "$tmp/pristine/$f"
     printf '== %-36s ' "$n"
-    if ! python3 "$here/mutants.py" apply "$src" "$n" > "$logs/$n.apply.log" 2>&1; then
+    if ! python3 "$mut" apply "$src" "$n" > "$logs/$n.apply.log" 2>&1; then
         result[$n]=INVALID killer[$n]="does not apply: $(head -n 1 "$logs/$n.apply.log")"
     elif ! cmake --build "$build" -j "$jobs" > "$logs/$n.build.log" 2>&1; then
         result[$n]=INVALID killer[$n]="does not compile (see $logs/$n.build.log)"
@@ -190,7 +194,11 @@ for n in "${names[@]}"; do
     SURVIVED) survived=$((survived + 1)); keep=1 ;;
     INVALID) invalid=$((invalid + 1)); keep=1 ;;
     esac
-    echo "${result[$n]}${killer[$n]:+ by ${killer[$n]}} (${secs[$n]} s)"
+    case "${result[$n]}" in
+    killed) echo "killed by ${killer[$n]} (${secs[$n]} s)" ;;
+    SURVIVED) echo "SURVIVED (${secs[$n]} s)" ;;
+    *) echo "INVALID: ${killer[$n]}" ;;
+    esac
 done
 
 echo
