@@ -53,7 +53,8 @@ button|Act 7|typed-lab.pcapng|44-52
 button|Act 8|typed-lab.pcapng|53-58
 button|Lines|typed-lab.pcapng|4 40 42 51 53
 button|Problems|typed-backspace.pcapng|48 50 91 93
-button|Problems|telnet-char.pcapng|6 40 50
+button|Problems|telnet-char.pcapng|6 40 50 52
+button|Problems|socat-raw-bare-cr.pcapng|46 48 58 62
 button|Problems|refused.pcapng|2'
 # name<TAB>filter of each rule and button in the profile's files.
 grep '^@' "$profile/colorfilters" | awk -F@ '{ print $2 "\t" $3 }' > "$work/rules"
