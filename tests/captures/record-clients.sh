@@ -45,33 +45,16 @@ WORK=""
 PIDS=()
 START=$SECONDS
 
-log() { printf 'record-clients.sh: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+REC_NAME=record-clients.sh
+. "$HERE/record-lib.sh"
 
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 20); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    rec_stop_pids
     ip netns del "$NS" 2>/dev/null || true
     if [ "$rc" -ne 0 ] && [ -n "$WORK" ] && [ -d "$WORK" ]; then
-        log "FAILED (exit $rc); last lines of the logs:"
-        local f
-        for f in "$WORK"/*.log "$WORK"/postfix/maillog; do
-            [ -s "$f" ] || continue
-            printf '==> %s <==\n' "$(basename "$f")" >&2
-            tail -n 15 "$f" >&2
-        done
+        rec_show_logs "$rc" "$WORK"/*.log "$WORK"/postfix/maillog
     fi
     [ -n "$WORK" ] && rm -rf "$WORK"
     exit "$rc"
@@ -102,27 +85,6 @@ mkdir -p "$OUT/logs"
 ip netns del "$NS" 2>/dev/null || true
 
 # -------------------------------------------------------------- helpers ---
-# wait_for_line FILE REGEX PID SECONDS: wait until FILE has a line matching
-# REGEX, failing early if PID dies.
-wait_for_line() {
-    local file=$1 re=$2 pid=$3 secs=$4 i
-    for ((i = 0; i < secs * 20; i++)); do
-        grep -qE "$re" "$file" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || die "process $pid died (see $(basename "$file"))"
-        sleep 0.05
-    done
-    die "timed out waiting for /$re/ in $(basename "$file")"
-}
-
-# forget_pid PID: drop a process that has been waited for from PIDS.
-forget_pid() {
-    local keep=() p
-    for p in "${PIDS[@]}"; do
-        [ "$p" = "$1" ] || keep+=("$p")
-    done
-    PIDS=("${keep[@]}")
-}
-
 # listening PORT: true once something in $NS listens on 127.0.0.1:PORT.
 listening() {
     ip netns exec "$NS" ss -Hltn "sport = :$1" | grep -q '127\.0\.0\.1:'
@@ -211,35 +173,13 @@ stop_server() {
     SERVER_PID=""
 }
 
-CAP_PID=""
-# cap_start NAME: start dumpcap on $NS's lo for port 25, wait until it captures.
-cap_start() {
-    local name=$1
-    local clog="$WORK/dumpcap-$name.log"
-    ip netns exec "$NS" dumpcap -q -i lo -f "tcp port 25" -w "$OUT/$name.pcapng" \
-        >"$clog" 2>&1 &
-    CAP_PID=$!
-    PIDS+=("$CAP_PID")
-    wait_for_line "$clog" '^File: ' "$CAP_PID" 10
-    sleep 0.3
-}
-
-# cap_stop: let the last packets arrive, then stop dumpcap with SIGINT.
-cap_stop() {
-    sleep 0.5
-    kill -INT "$CAP_PID"
-    wait "$CAP_PID" || die "dumpcap $CAP_PID exited with $?"
-    forget_pid "$CAP_PID"
-    CAP_PID=""
-}
-
 # record NAME: one session of client_drive.py NAME against 127.0.0.1:25, its
 # capture, and the server's log of it.
 record() {
     local name=$1 from
     log "recording $name.pcapng"
     from=$(stat -c %s "$SERVER_LOG")
-    cap_start "$name"
+    cap_start "$NS" lo "tcp port 25" "$name"
     ip netns exec "$NS" "$PY" "$HERE/client_drive.py" "$name" 127.0.0.1 25 \
         >"$WORK/client-$name.log" 2>&1 || die "$name: client failed (exit $?)"
     cap_stop

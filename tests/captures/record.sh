@@ -40,36 +40,19 @@ WORK=""
 PIDS=()
 START=$SECONDS
 
-log() { printf 'record.sh: %s\n' "$*" >&2; }
-die() { log "ERROR: $*"; exit 1; }
+REC_NAME=record.sh
+. "$HERE/record-lib.sh"
 
 cleanup() {
     local rc=$?
     trap - EXIT INT TERM
-    local pid
-    for pid in "${PIDS[@]}"; do
-        kill -TERM "$pid" 2>/dev/null || true
-    done
-    for pid in "${PIDS[@]}"; do
-        for _ in $(seq 20); do
-            kill -0 "$pid" 2>/dev/null || break
-            sleep 0.1
-        done
-        kill -KILL "$pid" 2>/dev/null || true
-        wait "$pid" 2>/dev/null || true
-    done
+    rec_stop_pids
     local ns
     for ns in "$NS" "$NS_CLI" "$NS_SRV"; do
         ip netns del "$ns" 2>/dev/null || true
     done
     if [ "$rc" -ne 0 ] && [ -n "$WORK" ] && [ -d "$WORK" ]; then
-        log "FAILED (exit $rc); last lines of the logs:"
-        local f
-        for f in "$WORK"/*.log; do
-            [ -s "$f" ] || continue
-            printf '==> %s <==\n' "$(basename "$f")" >&2
-            tail -n 15 "$f" >&2
-        done
+        rec_show_logs "$rc" "$WORK"/*.log
     fi
     [ -n "$WORK" ] && rm -rf "$WORK"
     exit "$rc"
@@ -99,27 +82,6 @@ done
 in_ns() { ip netns exec "$NS" "$@"; }
 
 # -------------------------------------------------------------- helpers ---
-# wait_for_line FILE REGEX PID SECONDS: wait until FILE has a line matching
-# REGEX, failing early if PID dies.
-wait_for_line() {
-    local file=$1 re=$2 pid=$3 secs=$4 i
-    for ((i = 0; i < secs * 20; i++)); do
-        grep -qE "$re" "$file" 2>/dev/null && return 0
-        kill -0 "$pid" 2>/dev/null || die "process $pid died (see $(basename "$file"))"
-        sleep 0.05
-    done
-    die "timed out waiting for /$re/ in $(basename "$file")"
-}
-
-# forget_pid PID: drop a process that has been waited for from PIDS.
-forget_pid() {
-    local keep=() p
-    for p in "${PIDS[@]}"; do
-        [ "$p" = "$1" ] || keep+=("$p")
-    done
-    PIDS=("${keep[@]}")
-}
-
 SERVER_PID=""
 # start_server NAME ARGS...: start smtp_server.py in $NS, wait until listening.
 start_server() {
@@ -141,30 +103,6 @@ stop_server() {
     wait "$SERVER_PID" || die "server $SERVER_PID exited with $?"
     forget_pid "$SERVER_PID"
     SERVER_PID=""
-}
-
-CAP_PID=""
-# cap_start NETNS IFACE BPF NAME: start dumpcap and wait until it really captures.
-cap_start() {
-    local netns=$1 iface=$2 bpf=$3 name=$4
-    local clog="$WORK/dumpcap-$name.log"
-    ip netns exec "$netns" dumpcap -q -i "$iface" -f "$bpf" -w "$OUT/$name.pcapng" \
-        >"$clog" 2>&1 &
-    CAP_PID=$!
-    PIDS+=("$CAP_PID")
-    # dumpcap prints "File: ..." once the interface is open, the filter is
-    # set and the output file is created.
-    wait_for_line "$clog" '^File: ' "$CAP_PID" 10
-    sleep 0.3
-}
-
-# cap_stop: let the last packets arrive, then stop dumpcap with SIGINT.
-cap_stop() {
-    sleep 0.5
-    kill -INT "$CAP_PID"
-    wait "$CAP_PID" || die "dumpcap $CAP_PID exited with $?"
-    forget_pid "$CAP_PID"
-    CAP_PID=""
 }
 
 # record NAME PORT COMMAND...: one capture of COMMAND (run inside $NS) on lo.
