@@ -209,7 +209,8 @@ kss_lines_bytes(wmem_allocator_t *scope, const kss_walk_t *w, const guint8 *data
         return data + first->seg_start;
     }
     buf = (guint8 *)wmem_alloc(scope, kept + seg_len ? kept + seg_len : 1);
-    memcpy(buf, first->prefix->bytes, kept);
+    if (kept)
+        memcpy(buf, first->prefix->bytes, kept);
     memcpy(buf + kept, data + first->seg_start, seg_len);
     *shared = FALSE;
     *len_out = kept + seg_len;

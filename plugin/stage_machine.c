@@ -482,7 +482,7 @@ sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, c
     }
     ex->segments = l->segments;
     /* A CR inside a line is an Enter press that ended nothing. */
-    ex->enters = memchr(l->raw, '\r', l->raw_len) != NULL;
+    ex->enters = l->raw_len > 0 && memchr(l->raw, '\r', l->raw_len) != NULL;
     if (c->queue_tail)
         c->queue_tail->next = ex;
     else
