@@ -6,6 +6,8 @@
 #include "escape.h"
 #include "ws_compat.h"
 
+#include <string.h>
+
 static void
 esc_byte(wmem_strbuf_t *sb, guint8 b)
 {
@@ -101,6 +103,35 @@ esc_append_command(wmem_strbuf_t *sb, const tn_command_t *cmd)
 }
 
 char *
+esc_line_telnet_commands(wmem_allocator_t *scope, const guint8 *buf, size_t len, guint max)
+{
+    wmem_strbuf_t *sb;
+    tn_machine_t tn;
+    guint n = 0;
+    size_t i;
+
+    if (len == 0 || !memchr(buf, TN_IAC, len))
+        return NULL;
+    sb = wmem_strbuf_new(scope, "");
+    tn_init(&tn);
+    for (i = 0; i < len; i++) {
+        tn_command_t cmd;
+        if (tn_step(&tn, buf[i], &cmd) != TN_COMMAND)
+            continue;
+        if (n++ == max) {
+            wmem_strbuf_append(sb, "...");
+            break;
+        }
+        esc_append_command(sb, &cmd);
+    }
+    if (n == 0) {
+        wmem_strbuf_destroy(sb);
+        return NULL;
+    }
+    return wmem_strbuf_finalize(sb);
+}
+
+char *
 esc_telnet_command(wmem_allocator_t *scope, const tn_command_t *cmd)
 {
     wmem_strbuf_t *sb = wmem_strbuf_new(scope, "");
@@ -124,6 +155,13 @@ esc_keystrokes(wmem_allocator_t *scope, tn_machine_t *tn, const guint8 *buf, siz
             i += run - 1;
             continue;
         }
+        if (buf[i] == '\n') {
+            /* A LF ends the line even inside a command, and the telnet
+             * machine starts afresh (line_assembly.c). */
+            tn_init(tn);
+            esc_byte(sb, buf[i]);
+            continue;
+        }
         switch (tn_step(tn, buf[i], &cmd)) {
         case TN_DATA:
             if (buf[i] == 0x08)
@@ -135,6 +173,10 @@ esc_keystrokes(wmem_allocator_t *scope, tn_machine_t *tn, const guint8 *buf, siz
             break;
         case TN_DATA_FF:
             esc_byte(sb, 0xff);
+            break;
+        case TN_NOT_COMMAND:
+            esc_byte(sb, 0xff);
+            esc_byte(sb, buf[i]);
             break;
         case TN_COMMAND:
             esc_append_command(sb, &cmd);

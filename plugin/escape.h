@@ -24,6 +24,10 @@ char *esc_keystrokes(wmem_allocator_t *scope, tn_machine_t *tn, const guint8 *bu
 /* A telnet command for display: "<IAC DO ECHO>", "<IAC EC>", "<IAC 0x07>". */
 char *esc_telnet_command(wmem_allocator_t *scope, const tn_command_t *cmd);
 
+/* The telnet commands in a line's bytes, for messages: the first `max` as
+ * "<IAC AYT><IAC BRK>", then "..."; NULL when it holds none. */
+char *esc_line_telnet_commands(wmem_allocator_t *scope, const guint8 *buf, size_t len, guint max);
+
 /* An option's name, or "Option N" when unassigned. */
 char *esc_telnet_option(wmem_allocator_t *scope, guint8 option);
 

@@ -36,6 +36,7 @@ kss_walk(wmem_allocator_t *scope, la_splitter_t *split, kss_line_t *line,
             kss_cmd_t c;
             c.end = (guint32)pos;
             c.cmd = ev.tn;
+            c.in_line = ev.in_line;
             wmem_array_append_one(w->cmds, c);
         } else if (ev.kind == LA_EV_SB_ABORTED) {
             w->sb_aborted = TRUE;
@@ -179,7 +180,7 @@ kss_segment_is_clean(const kss_segment_t *seg)
 {
     const la_splitter_t *s = &seg->start;
 
-    return !seg->line && !seg->tail && !seg->skip && !seg->flags && !seg->interval_ns && !s->cr && !s->line_pos &&
+    return !seg->line && !seg->tail && !seg->skip && !seg->flags && !seg->interval_ns && !s->cr && !s->cr_in_cmd && !s->data && !s->line_pos &&
            !s->content_len && s->tn.state == TN_S_DATA && !s->tn.cmd && !s->tn.sb_opt && !s->tn.sb_have_opt &&
            !s->tn.sb_len;
 }

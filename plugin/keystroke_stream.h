@@ -75,6 +75,7 @@ typedef struct {
 typedef struct {
     guint32 end;           /* offset just past the command's last byte */
     tn_command_t cmd;
+    gboolean in_line;      /* data bytes of its line came before it */
 } kss_cmd_t;
 
 /* An Enter press that ended no line: CR NUL, or a bare CR. */

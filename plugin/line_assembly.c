@@ -12,6 +12,8 @@ la_split_init(la_splitter_t *s)
 {
     tn_init(&s->tn);
     s->cr = 0;
+    s->cr_in_cmd = 0;
+    s->data = 0;
     s->line_pos = 0;
     s->content_len = 0;
 }
@@ -31,6 +33,8 @@ la_end_line(la_splitter_t *s, la_eol_t eol, guint32 content_len, la_event_t *ev)
     ev->content_len = content_len;
     ev->total_len = s->line_pos;
     s->cr = 0;
+    s->cr_in_cmd = 0;
+    s->data = 0;
     s->line_pos = 0;
     s->content_len = 0;
 }
@@ -49,13 +53,14 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
             s->cr = 0;
             ev->kind = LA_EV_ENTER;
             ev->content_len = s->content_len;
-            if (s->tn.state == TN_S_DATA && b == '\n') {
+            if (b == '\n') {
                 (*pos)++;
                 s->line_pos++;
+                tn_init(&s->tn);
                 la_end_line(s, LA_EOL_CRLF, s->content_len, ev);
                 return TRUE;
             }
-            if (s->tn.state == TN_S_DATA && b == '\0') {
+            if (b == '\0') {
                 (*pos)++;
                 s->line_pos++;
                 ev->eol = LA_EOL_CRNUL;
@@ -67,25 +72,38 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
 
         (*pos)++;
         s->line_pos++;
+        if (b == '\n') {
+            /* The server ends the line at any LF, even one a telnet client
+             * meant as part of a command: that command is cut there. */
+            gboolean crlf = s->cr_in_cmd;
+            tn_init(&s->tn);
+            la_end_line(s, crlf ? LA_EOL_CRLF : LA_EOL_LF, s->line_pos - 1 - (crlf ? 1 : 0), ev);
+            return TRUE;
+        }
+        /* A CR inside a telnet command is no Enter, but with a LF after it
+         * the server sees CR LF. */
+        s->cr_in_cmd = b == '\r' && (s->tn.state == TN_S_OPTION || s->tn.state == TN_S_SB);
         cls = tn_step(&s->tn, b, &cmd);
         switch (cls) {
         case TN_DATA:
+        case TN_NOT_COMMAND:
+            s->data = 1;
             if (b == '\r') {
                 s->cr = 1;
                 s->content_len = s->line_pos - 1;
-            } else if (b == '\n') {
-                la_end_line(s, LA_EOL_LF, s->line_pos - 1, ev);
-                return TRUE;
             }
             break;
         case TN_COMMAND:
             ev->kind = LA_EV_TELNET;
             ev->tn = cmd;
+            ev->in_line = s->data;
             return TRUE;
         case TN_SB_ABORTED:
             ev->kind = LA_EV_SB_ABORTED;
             return TRUE;
         case TN_DATA_FF:
+            s->data = 1;
+            break;
         case TN_PART:
             break;
         }
@@ -166,6 +184,11 @@ la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean ty
             break;
         case TN_DATA_FF:
             out->text[out->len++] = 0xff;
+            break;
+        case TN_NOT_COMMAND:
+            /* The IAC before it was data, and so is this byte. */
+            out->text[out->len++] = 0xff;
+            out->text[out->len++] = raw[i];
             break;
         case TN_COMMAND:
             out->telnet_commands++;

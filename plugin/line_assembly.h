@@ -35,6 +35,8 @@ typedef enum {
 typedef struct {
     tn_machine_t tn;
     guint8 cr;           /* the last data byte was a CR: the next one says whether it ends the line */
+    guint8 data;         /* the current line holds a data byte (not only telnet commands) */
+    guint8 cr_in_cmd;    /* the last byte was a CR inside a telnet command */
     guint32 line_pos;    /* bytes of the current line consumed so far */
     guint32 content_len; /* line_pos at the pending CR */
 } la_splitter_t;
@@ -49,6 +51,7 @@ typedef enum {
 typedef struct {
     la_event_kind_t kind;
     tn_command_t tn;     /* LA_EV_TELNET */
+    gboolean in_line;    /* LA_EV_TELNET: the line held data bytes before the command */
     la_eol_t eol;        /* LA_EV_LINE: CRLF or LF; LA_EV_ENTER: CR NUL or CR */
     guint32 content_len; /* LA_EV_LINE: bytes of the line before its ending;
                             LA_EV_ENTER: the CR's position in the line (0-based) */

@@ -197,6 +197,28 @@ ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data
     return ks_frame_keep(&seg, ref_out);
 }
 
+/* The telnet commands of a segment, for the SMTP Lab layer's note. */
+static void
+ks_telnet_summary(packet_info *pinfo, const kss_walk_t *w, keystroke_info_t *info)
+{
+    wmem_strbuf_t *text;
+    guint32 i;
+
+    info->telnet_commands = wmem_array_get_count(w->cmds);
+    if (!info->telnet_commands)
+        return;
+    text = wmem_strbuf_new(pinfo->pool, "");
+    for (i = 0; i < info->telnet_commands; i++) {
+        const kss_cmd_t *c = (const kss_cmd_t *)wmem_array_index(w->cmds, i);
+        if (i < KS_TELNET_TEXT_MAX)
+            wmem_strbuf_append(text, esc_telnet_command(pinfo->pool, &c->cmd));
+        info->telnet_in_line |= c->in_line;
+    }
+    if (info->telnet_commands > KS_TELNET_TEXT_MAX)
+        wmem_strbuf_append(text, "...");
+    info->telnet_text = wmem_strbuf_finalize(text);
+}
+
 /* The lines of a segment cut short, read on their own from its captured
  * bytes, the last one ending where the capture does: for the SMTP Lab
  * layer, which would otherwise not know what the segment said. */
@@ -216,9 +238,7 @@ ks_cut_info(packet_info *pinfo, const guint8 *bytes, guint32 len, gboolean clien
         const kss_piece_t *p = (const kss_piece_t *)wmem_array_index(w.pieces, i);
         kss_line_info(pinfo->pool, bytes, p->seg_start, p, client, &info->lines[i]);
     }
-    info->telnet_commands = wmem_array_get_count(w.cmds);
-    if (info->telnet_commands)
-        info->telnet_text = esc_telnet_command(pinfo->pool, &((const kss_cmd_t *)wmem_array_index(w.cmds, 0))->cmd);
+    ks_telnet_summary(pinfo, &w, info);
     return info;
 }
 
@@ -435,15 +455,7 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
         info->open_raw = fr->tail->bytes;
         info->open_raw_len = MIN(fr->tail->stored, split.line_pos);
     }
-    info->telnet_commands = wmem_array_get_count(w.cmds);
-    if (info->telnet_commands) {
-        wmem_strbuf_t *tn_text = wmem_strbuf_new(pinfo->pool, "");
-        for (i = 0; i < info->telnet_commands && i < KS_TELNET_TEXT_MAX; i++)
-            wmem_strbuf_append(tn_text, esc_telnet_command(pinfo->pool, &((const kss_cmd_t *)wmem_array_index(w.cmds, i))->cmd));
-        if (info->telnet_commands > KS_TELNET_TEXT_MAX)
-            wmem_strbuf_append(tn_text, "...");
-        info->telnet_text = wmem_strbuf_finalize(tn_text);
-    }
+    ks_telnet_summary(pinfo, &w, info);
     ks_set_info(pinfo, info);
 
     for (i = 0; i < wmem_array_get_count(w.cmds); i++) {

@@ -23,6 +23,7 @@ typedef struct {
     keystroke_line_t *lines;
     guint32 telnet_commands;
     const char *telnet_text; /* "<IAC DO Suppress Go Ahead><IAC DO ECHO>" (the first few) */
+    gboolean telnet_in_line; /* one of them came after data bytes of its line */
     guint32 enters_crnul;    /* Enter presses of this frame that sent CR NUL and ended no line */
     guint32 enters_cr;       /* ... that sent a bare CR (with two passes also a CR ending the segment) */
     guint32 bare_cr_frame;   /* first pass: an earlier frame whose final CR this one showed to be bare */

@@ -173,6 +173,7 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
         pkt.leaves_line = ki->leaves_line;
         pkt.telnet_commands = ki->telnet_commands;
         pkt.telnet_text = ki->telnet_text;
+        pkt.telnet_in_line = ki->telnet_in_line;
         pkt.enters_crnul = ki->enters_crnul;
         pkt.enters_cr = ki->enters_cr;
         pkt.bare_cr_frame = ki->bare_cr_frame;

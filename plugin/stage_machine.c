@@ -465,6 +465,27 @@ sm_reply_stage(sm_stage_t cmd_stage)
     }
 }
 
+/* The note on a frame whose client bytes hold telnet commands. An SMTP
+ * server reads their bytes as characters: inside a line typed so far (telnet's
+ * Ctrl+] send ...), or at the start of the next one (option negotiation). */
+static char *
+sm_telnet_text(sm_conv_t *c, const sm_packet_t *pkt)
+{
+    const char *s = pkt->telnet_commands == 1 ? "" : "s";
+    const char *names = pkt->telnet_text ? pkt->telnet_text : "";
+
+    if (pkt->telnet_in_line)
+        return wmem_strdup_printf(c->scope,
+            "Telnet command%s %s sent in the middle of a line: the SMTP server does not speak telnet and reads "
+            "the bytes as part of this line, which it will not understand. Telnet's Ctrl+] send has no use on an "
+            "SMTP server; if the line gets an error reply, type it again", s, names);
+    return wmem_strdup_printf(c->scope,
+        "Telnet command%s %s sent to an SMTP server, which does not speak telnet: the bytes become the start of "
+        "the next line it reads, which it will not understand. telnet sends them after Ctrl+] mode character "
+        "(Ctrl+] mode line goes back); plink -telnet and busybox telnet send them at connect: use plink -raw or "
+        "nc -C instead", s, names);
+}
+
 static sm_exchange_t *
 sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, char *text, const sm_line_in_t *l)
 {
@@ -483,6 +504,8 @@ sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, c
     ex->segments = l->segments;
     /* A CR inside a line is an Enter press that ended nothing. */
     ex->enters = l->raw_len > 0 && memchr(l->raw, '\r', l->raw_len) != NULL;
+    /* Telnet bytes the server read as characters of the line. */
+    ex->telnet = esc_line_telnet_commands(c->scope, l->raw, l->raw_len, 4);
     if (c->queue_tail)
         c->queue_tail->next = ex;
     else
@@ -646,6 +669,31 @@ sm_client_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_lin
     return sm_command_line(c, f, pkt, l, l->edited, l->edited_len);
 }
 
+/* The note on a negative reply: the reply, then its cause where the line
+ * shows one (bytes the person did not mean the server to read), then what
+ * to do. */
+static char *
+sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, const char *enh, const char *text,
+                    const char *what)
+{
+    const char *cause = "";
+    char *cause_buf = NULL;
+    char *out;
+
+    if (ex->enters)
+        cause = ": an Enter in the line sent CR NUL or a bare CR, which ends no line, so the server read what was "
+                "typed before and after it as one line";
+    else if (ex->telnet)
+        cause = cause_buf = wmem_strdup_printf(NULL, ": the line holds the telnet command bytes %s, which the server "
+                                               "read as characters of the command", ex->telnet);
+    out = wmem_strdup_printf(c->scope, "%s negative reply %u%s to %s: \"%s\"%s%s",
+                             r->code < 500 ? "Transient" : "Permanent", r->code, enh, what, text, cause,
+                             r->code < 500 ? ": the server may accept it later"
+                                           : ": correct the command before sending it again");
+    wmem_free(NULL, cause_buf);
+    return out;
+}
+
 /* Diagnoses and session changes that a final reply line brings. */
 static void
 sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t *r, const sm_line_in_t *l)
@@ -699,12 +747,7 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
                 "The server demands STARTTLS before %s (%u%s: \"%s\"): send STARTTLS, then EHLO again over TLS, "
                 "for example with openssl s_client -starttls smtp", what, r->code, enh, text));
         else
-            sm_note(c, f, SM_DIAG_ERROR_REPLY, wmem_strdup_printf(c->scope,
-                "%s negative reply %u%s to %s: \"%s\"%s%s", r->code < 500 ? "Transient" : "Permanent",
-                r->code, enh, what, text,
-                ex->enters ? ": an Enter in the line sent CR NUL or a bare CR, which ends no line, so the server "
-                             "read what was typed before and after it as one line" : "",
-                r->code < 500 ? ": the server may accept it later" : ": correct the command before sending it again"));
+            sm_note(c, f, SM_DIAG_ERROR_REPLY, sm_error_reply_text(c, ex, r, enh, text, what));
         wmem_free(NULL, enh);
         wmem_free(NULL, text);
         wmem_free(NULL, what);
@@ -802,10 +845,7 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
     if (dir == SM_CLIENT)
         sm_enter_notes(c, f, pkt);
     if (dir == SM_CLIENT && pkt->telnet_commands)
-        sm_note(c, f, SM_DIAG_TELNET_NEGOTIATION, wmem_strdup_printf(c->scope,
-            "Telnet command%s %s sent to an SMTP server, which does not speak telnet: the bytes become part of "
-            "the next line. Use telnet in line mode (its default on port 25) or nc",
-            pkt->telnet_commands == 1 ? "" : "s", pkt->telnet_text ? pkt->telnet_text : ""));
+        sm_note(c, f, SM_DIAG_TELNET_NEGOTIATION, sm_telnet_text(c, pkt));
 
     for (i = 0; i < pkt->nlines; i++) {
         sm_stage_t st = dir == SM_CLIENT ? sm_client_line(c, f, pkt, &pkt->lines[i])

@@ -125,6 +125,7 @@ typedef struct {
     size_t open_prefix_len;
     guint32 telnet_commands;
     const char *telnet_text; /* the telnet commands, for messages ("<IAC DO ECHO>") */
+    gboolean telnet_in_line; /* one of them came after data bytes of its line */
     guint32 enters_crnul;    /* Enter presses in this frame that sent CR NUL and ended no line */
     guint32 enters_cr;       /* ... that sent a bare CR */
     guint32 bare_cr_frame;   /* an earlier client frame whose final CR this one showed to end nothing */
@@ -143,6 +144,7 @@ typedef struct sm_exchange {
     char *raw_text;          /* the command as the server received it, escaped */
     guint32 segments;        /* segments that carried the command line */
     gboolean enters;         /* the line holds Enter presses that ended nothing (CR NUL, bare CR) */
+    const char *telnet;      /* the telnet commands the line holds ("<IAC AYT>"), or NULL */
     guint32 reply_frame;     /* frame of the final reply line; 0 until seen */
     nstime_t reply_ts;
     guint16 code;

@@ -37,9 +37,12 @@ tn_after_iac(tn_machine_t *m, guint8 b, tn_command_t *cmd)
         m->sb_len = 0;
         return TN_PART;
     default:
-        /* NOP, DM, BRK, IP, AO, AYT, EC, EL, GA, a stray SE, or an
-         * undefined byte: a two-byte command either way. */
         m->state = TN_S_DATA;
+        /* A byte below SE names no command: an 8-bit 0xFF in data that a
+         * client did not double. Neither byte is a telnet command. */
+        if (b < TN_SE)
+            return TN_NOT_COMMAND;
+        /* NOP, DM, BRK, IP, AO, AYT, EC, EL, GA or a stray SE: two bytes. */
         cmd->cmd = b;
         cmd->option = -1;
         cmd->length = 2;
@@ -98,7 +101,7 @@ tn_step(tn_machine_t *m, guint8 b, tn_command_t *cmd)
             return TN_PART;
         }
         /* IAC followed by anything but SE or IAC ends a malformed
-         * subnegotiation; the byte is read as a command after IAC. */
+         * subnegotiation; the byte is read as after an IAC in data. */
         return tn_after_iac(m, b, cmd);
     default:
         tn_init(m);

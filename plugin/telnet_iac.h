@@ -53,7 +53,9 @@ typedef enum {
     TN_DATA_FF,    /* the second byte of IAC IAC: a literal 0xFF data byte */
     TN_PART,       /* part of a telnet command not yet complete */
     TN_COMMAND,    /* completes a telnet command, described in *cmd */
-    TN_SB_ABORTED  /* a subnegotiation ran over TN_SB_MAX bytes and is abandoned */
+    TN_SB_ABORTED, /* a subnegotiation ran over TN_SB_MAX bytes and is abandoned */
+    TN_NOT_COMMAND /* this byte follows an IAC but is no telnet command (below SE, 240):
+                      the IAC (0xFF) and this byte are two data bytes */
 } tn_class_t;
 
 typedef struct {

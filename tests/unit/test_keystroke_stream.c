@@ -211,6 +211,41 @@ test_retransmission_with_new_bytes(void)
     stream_free(&st);
 }
 
+/* telnet's Ctrl+] send ayt after "helo lab.": the command is inside the
+ * line, the line as received keeps its bytes, the line as meant drops
+ * them; negotiation before any typing is not inside a line. */
+static void
+test_telnet_command_in_line(void)
+{
+    stream_t st;
+    kss_segment_t seg;
+    kss_walk_t w;
+    la_splitter_t after;
+    kss_seq_t s = { TRUE, 0, 0 };
+    const guint8 neg[] = { 0xff, 0xfd, 0x03 };
+    const guint8 ayt[] = { 0xff, 0xf6 };
+    char *r;
+
+    stream_init(&st);
+    s.seq = st.seq;
+    s.nxtseq = st.seq += 3;
+    memset(&seg, 0, sizeof seg);
+    g_assert_true(kss_take(st.keep, st.scratch, &st.flow, s, neg, 3, ++st.frame, 0, &seg, &w, &after));
+    g_assert_cmpuint(wmem_array_get_count(w.cmds), ==, 1);
+    g_assert_false(((const kss_cmd_t *)wmem_array_index(w.cmds, 0))->in_line);
+    g_free(type_in(&st, "helo lab."));
+    s.seq = st.seq;
+    s.nxtseq = st.seq += 2;
+    memset(&seg, 0, sizeof seg);
+    g_assert_true(kss_take(st.keep, st.scratch, &st.flow, s, ayt, 2, ++st.frame, 0, &seg, &w, &after));
+    g_assert_cmpuint(wmem_array_get_count(w.cmds), ==, 1);
+    g_assert_true(((const kss_cmd_t *)wmem_array_index(w.cmds, 0))->in_line);
+    r = type_in(&st, "example\r\n");
+    g_assert_cmpstr(r, ==, "\\xff\\xfd\\x03helo lab.\\xff\\xf6example/helo lab.example/CRLF/4");
+    g_free(r);
+    stream_free(&st);
+}
+
 static void
 test_gap(void)
 {
@@ -337,6 +372,7 @@ main(int argc, char **argv)
     g_test_add_func("/keystroke_stream/several_lines_and_a_tail", test_several_lines_and_a_tail);
     g_test_add_func("/keystroke_stream/retransmission_whole", test_retransmission_whole);
     g_test_add_func("/keystroke_stream/retransmission_with_new_bytes", test_retransmission_with_new_bytes);
+    g_test_add_func("/keystroke_stream/telnet_command_in_line", test_telnet_command_in_line);
     g_test_add_func("/keystroke_stream/gap", test_gap);
     g_test_add_func("/keystroke_stream/cut_short", test_cut_short);
     g_test_add_func("/keystroke_stream/cut_lines", test_cut_lines);

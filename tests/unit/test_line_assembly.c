@@ -11,7 +11,8 @@
 
 /* Splits a stream given as segments and returns every event as text:
  * "L<eol>:<content_len>/<total_len>" for lines, "E<sent>:<CR position>" for
- * Enter presses that end no line, "T<cmd>" for telnet commands, each
+ * Enter presses that end no line, "T<cmd>" for telnet commands ("T<cmd>+"
+ * when data bytes of its line came before it), each
  * followed by "@<segment>". */
 static char *
 split_segments(const char *const *segs, const size_t *lens, guint nseg)
@@ -32,7 +33,7 @@ split_segments(const char *const *segs, const size_t *lens, guint nseg)
             else if (ev.kind == LA_EV_ENTER)
                 g_string_append_printf(out, "E%s:%u@%u", la_eol_name(ev.eol), ev.content_len, k);
             else if (ev.kind == LA_EV_TELNET)
-                g_string_append_printf(out, "T%s@%u", tn_command_name(ev.tn.cmd), k);
+                g_string_append_printf(out, "T%s%s@%u", tn_command_name(ev.tn.cmd), ev.in_line ? "+" : "", k);
             else
                 g_string_append_printf(out, "A@%u", k);
         }
@@ -117,13 +118,53 @@ test_telnet_in_stream(void)
 {
     /* Debian telnet in character mode: negotiation, then Enter as CR NUL,
      * which ends no line; an IAC split over two segments; a telnet command
-     * whose option byte is 13 (a CR) and 10 (a LF) does not end the line;
-     * "toggle crlf" then sends CR LF, which does. */
+     * whose option byte is 13 (a CR) does not end the line, but one whose
+     * option byte is 10 does: the server ends the line at any LF; "toggle
+     * crlf" then sends CR LF, which ends a line too. */
     const char *segs[] = { "\xff\xfd\x03\xff\xfd\x01", "h", "i\xff", "\xfb\x0d", "\xff\xfd\x0a", "\r\0", "q", "\r\n" };
     size_t lens[] = { 6, 1, 2, 2, 3, 2, 1, 2 };
     char *r = split_segments(segs, lens, 8);
 
-    g_assert_cmpstr(r, ==, "TDO@0 TDO@0 TWILL@3 TDO@4 ECR NUL:14@5 LCRLF:17/19@7");
+    g_assert_cmpstr(r, ==, "TDO@0 TDO@0 TWILL+@3 LLF:13/14@4 ECR NUL:0@5 LCRLF:3/5@7");
+    g_free(r);
+}
+
+static void
+test_telnet_inside_line(void)
+{
+    /* telnet's Ctrl+] send ayt after "helo lab.": the command is in the
+     * line. IAC 0x5e is no command: two data bytes. IAC CR LF: the CR is
+     * data, so CR LF ends the line. Negotiation before any data is not in
+     * a line, even after other commands. */
+    const char *segs[] = { "helo lab.", "\xff\xf6", "example\r\n", "\xff\xfb\x03\xff\xfd\x01x\xff^\r\n",
+                           "y\xff\r\n" };
+    size_t lens[] = { 9, 2, 9, 11, 4 };
+    la_edit_t ed;
+    wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
+    char *r = split_segments(segs, lens, 5);
+
+    g_assert_cmpstr(r, ==, "TAYT+@1 LCRLF:18/20@2 TWILL@3 TDO@3 LCRLF:9/11@3 LCRLF:2/4@4");
+    g_free(r);
+    {
+        /* An unterminated IAC SB holding "quit" CR LF: the server reads a
+         * line ended by CR LF, and the CR is no Enter press. */
+        const char *sb[] = { "\xff\xfa\x18quit\r\n" };
+        size_t sblen[] = { 9 };
+        r = split_segments(sb, sblen, 1);
+        g_assert_cmpstr(r, ==, "LCRLF:7/9@0");
+    }
+    la_edit_line(a, (const guint8 *)"x\xff^", 3, TRUE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "x\xff^", 3);
+    g_assert_cmpuint(ed.telnet_commands, ==, 0);
+    la_edit_line(a, (const guint8 *)"helo lab.\xff\xf6" "example", 18, TRUE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "helo lab.example", 16);
+    g_assert_cmpuint(ed.telnet_commands, ==, 1);
+    g_assert_cmpstr(esc_line_telnet_commands(a, (const guint8 *)"helo lab.\xff\xf6" "example", 18, 4), ==, "<IAC AYT>");
+    g_assert_cmpstr(esc_line_telnet_commands(a, (const guint8 *)"\xff\xf6\xff\xf3\xff\xf1", 6, 2), ==,
+                    "<IAC AYT><IAC BRK>...");
+    g_assert_null(esc_line_telnet_commands(a, (const guint8 *)"x\xff^\xff\xff", 5, 4));
+    g_assert_null(esc_line_telnet_commands(a, (const guint8 *)"", 0, 4));
+    wmem_destroy_allocator(a);
     g_free(r);
 }
 
@@ -203,12 +244,15 @@ test_escape_keystrokes(void)
     const guint8 keys[] = { 0x08, 0x7f, '\r', '\0', '\\', 0x1b, 0xff, 0xff };
     const guint8 half[] = { 'x', 255, 253 };
     const guint8 rest[] = { 24 };
+    const guint8 stray[] = { 'x', 255, 0x5e, 255, 253, '\n', 'y' };
 
     tn_init(&tn);
     g_assert_cmpstr(esc_keystrokes(a, &tn, neg, sizeof neg), ==, "<IAC DO Suppress Go Ahead><IAC DO ECHO>");
     g_assert_cmpstr(esc_keystrokes(a, &tn, keys, sizeof keys), ==, "<BS><DEL>\\r\\0\\\\\\x1b\\xff");
     g_assert_cmpstr(esc_keystrokes(a, &tn, half, sizeof half), ==, "x<IAC DO ...>");
     g_assert_cmpstr(esc_keystrokes(a, &tn, rest, sizeof rest), ==, "<IAC DO Terminal Type>");
+    /* IAC 0x5e is two data bytes; a LF cuts the command it falls in. */
+    g_assert_cmpstr(esc_keystrokes(a, &tn, stray, sizeof stray), ==, "x\\xff^\\ny");
     g_assert_cmpstr(esc_bytes(a, (const guint8 *)"a\tb\n\x7f\xff", 6), ==, "a\\tb\\n\\x7f\\xff");
     wmem_destroy_allocator(a);
 }
@@ -222,6 +266,7 @@ main(int argc, char **argv)
     g_test_add_func("/line_assembly/line_endings", test_line_endings);
     g_test_add_func("/line_assembly/cr_at_segment_end", test_cr_at_segment_end);
     g_test_add_func("/line_assembly/telnet_in_stream", test_telnet_in_stream);
+    g_test_add_func("/line_assembly/telnet_inside_line", test_telnet_inside_line);
     g_test_add_func("/line_assembly/edit_backspaces", test_edit_backspaces);
     g_test_add_func("/line_assembly/edit_del_ec_el_and_iac", test_edit_del_ec_el_and_iac);
     g_test_add_func("/line_assembly/edit_utf8", test_edit_utf8);

@@ -18,6 +18,8 @@ typedef struct {
     double t;
     GPtrArray *frames;
     guint32 enters_crnul, enters_cr, bare_cr_frame; /* for the next frame sent */
+    const char *telnet_text;                        /* for the next frame sent, when not negotiation */
+    gboolean telnet_in_line;
 } sess_t;
 
 static void
@@ -68,7 +70,10 @@ sess_send(sess_t *s, gboolean client, guint8 flags, guint32 len, const sm_line_i
     p.open_prefix = (const guint8 *)prefix;
     p.open_prefix_len = prefix ? strlen(prefix) : 0;
     p.telnet_commands = telnet;
-    p.telnet_text = telnet ? "<IAC DO Suppress Go Ahead><IAC DO ECHO>" : NULL;
+    p.telnet_text = telnet ? (s->telnet_text ? s->telnet_text : "<IAC DO Suppress Go Ahead><IAC DO ECHO>") : NULL;
+    p.telnet_in_line = s->telnet_in_line;
+    s->telnet_text = NULL;
+    s->telnet_in_line = FALSE;
     p.enters_crnul = s->enters_crnul;
     p.enters_cr = s->enters_cr;
     p.bare_cr_frame = s->bare_cr_frame;
@@ -478,8 +483,10 @@ test_typing_diagnoses(void)
     sess_send(&s, TRUE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 8 */
     n = frame_notes(&s, 5); g_assert_cmpstr(n, ==, "9"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 5, SM_DIAG_TELNET_NEGOTIATION), ==,
-        "Telnet commands <IAC DO Suppress Go Ahead><IAC DO ECHO> sent to an SMTP server, which does not speak telnet: the bytes become part "
-        "of the next line. Use telnet in line mode (its default on port 25) or nc");
+        "Telnet commands <IAC DO Suppress Go Ahead><IAC DO ECHO> sent to an SMTP server, which does not speak "
+        "telnet: the bytes become the start of the next line it reads, which it will not understand. telnet sends "
+        "them after Ctrl+] mode character (Ctrl+] mode line goes back); plink -telnet and busybox telnet send them "
+        "at connect: use plink -raw or nc -C instead");
     n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "2"); g_free(n);
     n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "2,10"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 7, SM_DIAG_HELO_NO_DOMAIN), ==,
@@ -537,6 +544,36 @@ test_enter_diagnoses(void)
         "(socat -,raw,echo=0,crnl TCP:host:25), with nc use nc -C, or press Ctrl+J to send the LF");
     n = frame_notes(&s, 10); g_assert_cmpstr(n, ==, ""); g_free(n);
     g_assert_true(sm_conv_amended(s.c) == frame(&s, 9));
+    sess_free(&s);
+}
+
+/* telnet's Ctrl+] send ayt in the middle of "helo lab.example": the note
+ * on the frame says the bytes are part of this line, and the 500 to the
+ * line names them as its cause. */
+static void
+test_telnet_inside_line(void)
+{
+    sess_t s;
+    sm_line_in_t helo = mkline("helo lab.\xff\xf6" "example", "helo lab.example", 0, 3);
+    char *n;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);                                        /* 4 */
+    sess_send(&s, TRUE, SM_TH_ACK, 9, NULL, 0, FALSE, TRUE, "helo lab.", 0);     /* 5 */
+    s.telnet_text = "<IAC AYT>";
+    s.telnet_in_line = TRUE;
+    sess_send(&s, TRUE, SM_TH_ACK, 2, NULL, 0, TRUE, TRUE, "helo lab.", 1);      /* 6: IAC AYT */
+    sess_send(&s, TRUE, SM_TH_ACK, 9, &helo, 1, TRUE, FALSE, NULL, 0);           /* 7: example CR LF */
+    sess_line(&s, FALSE, "500 5.5.2 Error: command not recognized", FALSE);     /* 8 */
+    n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "9"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 6, SM_DIAG_TELNET_NEGOTIATION), ==,
+        "Telnet command <IAC AYT> sent in the middle of a line: the SMTP server does not speak telnet and reads the "
+        "bytes as part of this line, which it will not understand. Telnet's Ctrl+] send has no use on an SMTP "
+        "server; if the line gets an error reply, type it again");
+    g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_ERROR_REPLY), ==,
+        "Permanent negative reply 500 5.5.2 to \"helo lab.example\": \"Error: command not recognized\": the line holds the telnet command bytes <IAC AYT>, which the server read "
+        "as characters of the command: correct the command before sending it again");
     sess_free(&s);
 }
 
@@ -605,6 +642,7 @@ main(int argc, char **argv)
     g_test_add_func("/stage_machine/starttls", test_starttls);
     g_test_add_func("/stage_machine/typing_diagnoses", test_typing_diagnoses);
     g_test_add_func("/stage_machine/enter_diagnoses", test_enter_diagnoses);
+    g_test_add_func("/stage_machine/telnet_inside_line", test_telnet_inside_line);
     g_test_add_func("/stage_machine/bdat", test_bdat);
     g_test_add_func("/stage_machine/midstream_and_unsolicited", test_midstream_and_unsolicited);
     return g_test_run();

@@ -9,7 +9,8 @@
 #include "telnet_iac.h"
 
 /* Feeds bytes and writes one letter per byte's class: d data, f literal
- * 0xFF, p part, c command, a aborted subnegotiation. */
+ * 0xFF, p part, c command, a aborted subnegotiation, n a byte after IAC
+ * that is no command. */
 static char *
 classes(tn_machine_t *m, const guint8 *b, size_t n, tn_command_t *last)
 {
@@ -24,6 +25,7 @@ classes(tn_machine_t *m, const guint8 *b, size_t n, tn_command_t *last)
         case TN_PART: g_string_append_c(s, 'p'); break;
         case TN_COMMAND: g_string_append_c(s, 'c'); *last = c; break;
         case TN_SB_ABORTED: g_string_append_c(s, 'a'); break;
+        case TN_NOT_COMMAND: g_string_append_c(s, 'n'); break;
         }
     }
     return g_string_free(s, FALSE);
@@ -96,6 +98,24 @@ test_iac_iac_and_two_byte(void)
 }
 
 static void
+test_iac_then_no_command(void)
+{
+    /* IAC 0x5e (8-bit data with an undoubled 0xFF) and IAC CR: no telnet
+     * command, both bytes data; IAC SE and IAC AYT are commands. */
+    const guint8 b[] = { 255, 0x5e, 'a', 255, '\r', 255, 240, 255, 246 };
+    tn_machine_t m;
+    tn_command_t c = { 0, 0, 0 };
+    char *s;
+
+    tn_init(&m);
+    s = classes(&m, b, sizeof b, &c);
+    g_assert_cmpstr(s, ==, "pndpnpcpc");
+    g_assert_cmpuint(c.cmd, ==, TN_AYT);
+    g_assert_cmpuint(m.state, ==, TN_S_DATA);
+    g_free(s);
+}
+
+static void
 test_subnegotiation(void)
 {
     /* IAC SB TERMINAL-TYPE IS "vt" IAC IAC IAC SE: one SB command. */
@@ -159,6 +179,7 @@ main(int argc, char **argv)
     g_test_add_func("/telnet_iac/negotiation", test_negotiation);
     g_test_add_func("/telnet_iac/split_across_calls", test_split_across_calls);
     g_test_add_func("/telnet_iac/iac_iac_and_two_byte", test_iac_iac_and_two_byte);
+    g_test_add_func("/telnet_iac/iac_then_no_command", test_iac_then_no_command);
     g_test_add_func("/telnet_iac/subnegotiation", test_subnegotiation);
     g_test_add_func("/telnet_iac/subnegotiation_unterminated", test_subnegotiation_unterminated);
     g_test_add_func("/telnet_iac/malformed_sb", test_malformed_sb);
