@@ -162,6 +162,12 @@ kss_take(wmem_allocator_t *keep, wmem_allocator_t *scratch, kss_flow_t *flow, ks
     return TRUE;
 }
 
+gboolean
+kss_has_new_bytes(const kss_flow_t *flow, kss_seq_t seq)
+{
+    return !seq.known || !flow->seq_known || (gint32)(seq.nxtseq - flow->next_seq) > 0;
+}
+
 void
 kss_take_cut(kss_flow_t *flow, kss_seq_t seq, kss_segment_t *seg)
 {

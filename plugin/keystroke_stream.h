@@ -133,6 +133,10 @@ gboolean kss_take(wmem_allocator_t *keep, wmem_allocator_t *scratch, kss_flow_t 
                   const guint8 *data, guint32 len, guint32 frame, gint64 ts_ns,
                   kss_segment_t *seg, kss_walk_t *w, la_splitter_t *split_after);
 
+/* TRUE when the segment may carry bytes the flow has not read (always when
+ * either sequence number is unknown). */
+gboolean kss_has_new_bytes(const kss_flow_t *flow, kss_seq_t seq);
+
 /* First pass over a segment the capture cut short: the bytes it lacks may
  * end the line being typed, so that line is dropped and the next segment
  * starts a new one; its sequence numbers are not taken, so the next

@@ -334,13 +334,13 @@ ks_call_smtp(tvbuff_t *ltvb, packet_info *pinfo, proto_tree *tree)
     pinfo->can_desegment = saved_can_desegment;
 }
 
+/* One segment of the connection, from TCP (tcpi: its sequence numbers, or
+ * NULL) or from SMTP Lab for a segment TCP withheld. */
 static int
-dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcpinfo *tcpi, gboolean client)
 {
-    const struct tcpinfo *tcpi = (const struct tcpinfo *)data;
     guint32 len = tvb_captured_length(tvb);
     const guint8 *bytes = (const guint8 *)tvb_memdup(pinfo->pool, tvb, 0, len);
-    gboolean client = pinfo->destport == pinfo->match_uint;
     gboolean cut = len < tvb_reported_length(tvb);
     kss_segment_t *fr;
     la_splitter_t split;
@@ -449,6 +449,8 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
     info->conversation = conv;
     info->lines_known = TRUE;
     info->client = client;
+    info->seq_known = tcpi != NULL;
+    info->seq = tcpi ? tcpi->seq : 0;
     info->continues_line = fr->line != NULL;
     info->leaves_line = la_split_in_line(&split);
     if (fr->tail) {
@@ -538,6 +540,48 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
             col_append_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(meant));
     }
     return len;
+}
+
+static int
+dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data)
+{
+    return ks_dissect(tvb, pinfo, tree, (const struct tcpinfo *)data, pinfo->destport == pinfo->match_uint);
+}
+
+const keystroke_info_t *
+keystroke_withheld(tvbuff_t *payload, packet_info *pinfo, proto_tree *tree, gboolean client, gboolean seq_known,
+                   guint32 seq)
+{
+    struct tcpinfo tcpi;
+    guint32 saved_match = pinfo->match_uint;
+    guint32 len = tvb_reported_length(payload);
+
+    if (!proto_is_protocol_enabled(keystroke_protocol) || len == 0)
+        return NULL;
+    memset(&tcpi, 0, sizeof tcpi);
+    tcpi.seq = seq;
+    tcpi.nxtseq = seq + len;
+    if (!PINFO_FD_VISITED(pinfo)) {
+        conversation_t *conv;
+        kss_seq_t s = { seq_known, seq, seq + len };
+        if (!seq_known || !kss_has_new_bytes(ks_get_flow(pinfo, &conv), s))
+            return NULL;
+    } else if (!keystroke_took_withheld(pinfo)) {
+        return NULL;
+    }
+    /* SMTP, called for the lines, tells requests by the port matched. */
+    pinfo->match_uint = client ? pinfo->destport : pinfo->srcport;
+    ks_dissect(payload, pinfo, tree, &tcpi, client);
+    pinfo->match_uint = saved_match;
+    return keystroke_frame_info(pinfo);
+}
+
+gboolean
+keystroke_took_withheld(packet_info *pinfo)
+{
+    const kss_segment_t *fr = ks_frame_get(pinfo->num);
+
+    return fr && fr->layer == (guint8)pinfo->curr_layer_num;
 }
 
 const keystroke_info_t *

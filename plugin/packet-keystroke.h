@@ -15,6 +15,8 @@
 typedef struct {
     gboolean lines_known;    /* FALSE when every byte was a retransmission */
     gboolean client;
+    gboolean seq_known;      /* seq is TCP's sequence number of the segment (relative when TCP's are) */
+    guint32 seq;
     gboolean continues_line; /* the first new byte continues a line begun earlier */
     gboolean leaves_line;    /* the segment ends inside a line */
     const guint8 *open_raw;  /* that line's bytes so far */
@@ -33,6 +35,20 @@ typedef struct {
 /* The keystroke layer's account of the frame being dissected, or NULL when
  * it did not dissect it. Valid until the end of the frame's dissection. */
 const keystroke_info_t *keystroke_frame_info(packet_info *pinfo);
+
+/* A segment on a watched port that TCP did not hand to port dissectors
+ * (a retransmission or an out-of-order segment, with TCP's preference
+ * tcp.no_subdissector_on_error): read like any other when it carries bytes
+ * the keystroke layer has not read yet (seq: TCP's sequence number of its
+ * first byte, in the numbering TCP gives the other segments), and then in
+ * every later pass. Returns the frame's keystroke_frame_info, or NULL
+ * when the layer leaves the segment to TCP. */
+const keystroke_info_t *keystroke_withheld(tvbuff_t *payload, packet_info *pinfo, proto_tree *tree, gboolean client,
+                                           gboolean seq_known, guint32 seq);
+
+/* TRUE when the first pass read this frame through keystroke_withheld (or
+ * TCP handed it over): a later pass reads it again. */
+gboolean keystroke_took_withheld(packet_info *pinfo);
 
 /* The frame's dissection no longer needs keystroke_frame_info (SMTP Lab's
  * postdissector calls it when it has finished with a frame). */

@@ -32,6 +32,7 @@
 static int proto_smtplab = -1;
 static int proto_icmp = -1;
 static int proto_icmpv6 = -1;
+static int proto_tcp = -1;
 
 static int hf_smtplab_stage = -1;
 static int hf_smtplab_role = -1;
@@ -78,7 +79,66 @@ typedef struct {
     sm_conv_t *sm;
     address client;
     guint32 client_port;
+    /* Per direction (client, server): the frame's TCP sequence number less
+     * the one TCP gives the keystroke layer (relative numbers or not), for
+     * segments TCP withholds from it. */
+    guint32 seq_delta[2];
+    gboolean seq_delta_known[2];
 } smtplab_conv_t;
+
+/* The payload of a segment TCP did not hand to the keystroke layer, read
+ * by it when it carries new bytes (keystroke_withheld). */
+static const keystroke_info_t *
+smtplab_withheld(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const tl_tcp_t *th, gboolean client,
+                 gboolean seq_known, guint32 seq)
+{
+    gint avail = tvb_captured_length_remaining(tvb, th->payload_offset);
+    tvbuff_t *payload;
+
+    if (avail <= 0 || th->payload_len == 0)
+        return NULL;
+    payload = tvb_new_subset_length_caplen(tvb, th->payload_offset, MIN((guint32)avail, th->payload_len),
+                                           th->payload_len);
+    return keystroke_withheld(payload, pinfo, tree, client, seq_known, seq);
+}
+
+/* TRUE when TCP was the last protocol before SMTP Lab: it handed the
+ * payload to no dissector, as with a retransmission or an out-of-order
+ * segment under tcp.no_subdissector_on_error (SMTP with the keystroke layer
+ * disabled did get it; TLS after STARTTLS may leave TCP last too, while it
+ * reassembles, so the caller leaves TLS alone). */
+static gboolean
+smtplab_tcp_withheld(packet_info *pinfo)
+{
+    wmem_list_frame_t *fr;
+    int last = -1;
+
+    for (fr = wmem_list_head(pinfo->layers); fr; fr = wmem_list_frame_next(fr)) {
+        int id = GPOINTER_TO_INT(wmem_list_frame_data(fr));
+        if (id != proto_smtplab)
+            last = id;
+    }
+    return last == proto_tcp;
+}
+
+/* The frame's TCP header, found in its bytes; FALSE when it is not a TCP
+ * segment over IPv4 or IPv6 between the frame's addresses and ports. */
+static gboolean
+smtplab_find_tcp(tvbuff_t *tvb, packet_info *pinfo, tl_tcp_t *th)
+{
+    guint32 len = MIN(tvb_captured_length(tvb), TL_SCAN_MAX);
+    int family;
+
+    if (pinfo->src.type == AT_IPv4 && pinfo->dst.type == AT_IPv4)
+        family = 4;
+    else if (pinfo->src.type == AT_IPv6 && pinfo->dst.type == AT_IPv6)
+        family = 6;
+    else
+        return FALSE;
+    return tl_find_tcp_hint(tvb_get_ptr(tvb, 0, len), len, family, (const guint8 *)pinfo->src.data,
+                            (const guint8 *)pinfo->dst.data, (guint16)pinfo->srcport, (guint16)pinfo->destport,
+                            &smtplab_ip_offset, th);
+}
 
 /* TRUE when the frame is an ICMP error quoting a TCP header. */
 static gboolean
@@ -115,11 +175,8 @@ smtplab_server_port(packet_info *pinfo, guint8 flags)
 /* First pass: reads the TCP header and the keystroke layer's lines, and
  * hands them to the stage machine. NULL when the frame is not ours. */
 static sm_frame_t *
-smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
+smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
 {
-    guint32 len = MIN(tvb_captured_length(tvb), TL_SCAN_MAX);
-    const guint8 *buf;
-    int family;
     tl_tcp_t th;
     conversation_t *conv;
     smtplab_conv_t *sc;
@@ -127,18 +184,9 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
     const keystroke_info_t *ki;
     sm_line_in_t *lines = NULL;
     guint32 i;
+    int dir;
 
-    if (pinfo->src.type == AT_IPv4 && pinfo->dst.type == AT_IPv4)
-        family = 4;
-    else if (pinfo->src.type == AT_IPv6 && pinfo->dst.type == AT_IPv6)
-        family = 6;
-    else
-        return NULL;
-    if (smtplab_in_icmp(pinfo))
-        return NULL;
-    buf = tvb_get_ptr(tvb, 0, len);
-    if (!tl_find_tcp_hint(buf, len, family, (const guint8 *)pinfo->src.data, (const guint8 *)pinfo->dst.data,
-                          (guint16)pinfo->srcport, (guint16)pinfo->destport, &smtplab_ip_offset, &th))
+    if (smtplab_in_icmp(pinfo) || !smtplab_find_tcp(tvb, pinfo, &th))
         return NULL;
 
     /* The keystroke layer has found the conversation of a segment with
@@ -166,6 +214,15 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo)
     pkt.seq = th.seq;
     pkt.ack = th.ack;
     pkt.payload_len = th.payload_len;
+
+    dir = pkt.from_client ? 0 : 1;
+    if (ki && ki->seq_known) {
+        sc->seq_delta[dir] = th.seq - ki->seq;
+        sc->seq_delta_known[dir] = TRUE;
+    } else if (!ki && th.payload_len > 0 && sc->seq_delta_known[dir] && !sm_conv_in_tls(sc->sm) &&
+               smtplab_tcp_withheld(pinfo)) {
+        ki = smtplab_withheld(tvb, pinfo, tree, &th, pkt.from_client, TRUE, th.seq - sc->seq_delta[dir]);
+    }
 
     if (ki && ki->lines_known && pkt.payload_len > 0) {
         pkt.lines_known = TRUE;
@@ -266,9 +323,15 @@ dissect_smtplab_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
     if (!f) {
         if (PINFO_FD_VISITED(pinfo))
             return 0;
-        f = smtplab_first_pass(tvb, pinfo);
+        f = smtplab_first_pass(tvb, pinfo, tree);
         if (!f)
             return 0;
+    } else if (!keystroke_frame_info(pinfo) && keystroke_took_withheld(pinfo)) {
+        /* A segment TCP withheld that the keystroke layer read in the
+         * first pass: read again, for its tree and its lines. */
+        tl_tcp_t th;
+        if (smtplab_find_tcp(tvb, pinfo, &th))
+            smtplab_withheld(tvb, pinfo, tree, &th, f->from_client, FALSE, 0);
     }
 
     stage = sm_frame_stage(smtplab_store, f);
@@ -449,4 +512,5 @@ proto_reg_handoff_smtplab(void)
 {
     proto_icmp = proto_get_id_by_filter_name("icmp");
     proto_icmpv6 = proto_get_id_by_filter_name("icmpv6");
+    proto_tcp = proto_get_id_by_filter_name("tcp");
 }

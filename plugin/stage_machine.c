@@ -1055,6 +1055,12 @@ sm_conv_first_frame(const sm_conv_t *conv)
 }
 
 gboolean
+sm_conv_in_tls(const sm_conv_t *conv)
+{
+    return conv->mode == SM_MODE_TLS;
+}
+
+gboolean
 sm_conv_refused(const sm_conv_t *conv)
 {
     return conv->refused;

@@ -233,6 +233,8 @@ guint32 sm_conv_syn_frame(const sm_conv_t *conv);
 guint32 sm_conv_synack_frame(const sm_conv_t *conv);
 guint32 sm_conv_first_frame(const sm_conv_t *conv);
 gboolean sm_conv_refused(const sm_conv_t *conv);
+/* TRUE once STARTTLS was accepted: what follows is TLS. */
+gboolean sm_conv_in_tls(const sm_conv_t *conv);
 guint8 sm_conv_progress(const sm_conv_t *conv);
 /* An earlier frame that the last sm_process of the connection gave a note
  * (a bare CR known once the next byte came), or NULL: for taps that keep

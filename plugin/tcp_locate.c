@@ -34,6 +34,7 @@ tl_read_tcp(const guint8 *buf, size_t len, size_t t, guint16 sport, guint16 dpor
     out->seq = tl_u32(buf + t + 4);
     out->ack = tl_u32(buf + t + 8);
     out->flags = buf[t + 13];
+    out->payload_offset = (guint32)(t + thl);
     if (ip_payload >= thl)
         out->payload_len = ip_payload - thl;
     else

@@ -20,6 +20,7 @@ typedef struct {
     guint32 ack;
     guint8 flags;          /* FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, ... */
     guint32 payload_len;   /* from the IP length; what was captured when that says 0 */
+    guint32 payload_offset; /* where the payload starts in the frame's bytes */
 } tl_tcp_t;
 
 /* family 4 (addresses of 4 bytes) or 6 (16 bytes). Returns FALSE when no

@@ -202,6 +202,13 @@ test_retransmission_with_new_bytes(void)
 
     stream_init(&st);
     g_free(type_in(&st, "helo "));
+    {
+        /* Whether a segment TCP withheld is worth reading. */
+        kss_seq_t old_bytes = { TRUE, 1002, 1005 }, new_bytes = { TRUE, 1002, 1010 }, unknown = { FALSE, 0, 0 };
+        g_assert_false(kss_has_new_bytes(&st.flow, old_bytes));
+        g_assert_true(kss_has_new_bytes(&st.flow, new_bytes));
+        g_assert_true(kss_has_new_bytes(&st.flow, unknown));
+    }
     /* Sent again from "lo ", with "lab\r\n" new. */
     r = send_at(&st, 1002, "lo lab\r\n", 8, &seg);
     g_assert_cmpuint(seg.skip, ==, 3);

@@ -46,6 +46,7 @@ test_ipv4(void)
     g_assert_cmphex(t.ack, ==, 0x55667788);
     g_assert_cmphex(t.flags, ==, 0x18);
     g_assert_cmpuint(t.payload_len, ==, 1);
+    g_assert_cmpuint(t.payload_offset, ==, 14 + 20 + 32);
 
     /* Ethernet padding does not count as payload. */
     n = frame4(b, 20 + 32, 0, 0x10);
@@ -91,6 +92,7 @@ test_ipv4_options(void)
     g_assert_cmphex(t.ack, ==, 0x05060708);
     g_assert_cmphex(t.flags, ==, 0x18);
     g_assert_cmpuint(t.payload_len, ==, 2);
+    g_assert_cmpuint(t.payload_offset, ==, 58);
 }
 
 static void
@@ -119,6 +121,7 @@ test_ipv6_with_extension(void)
     g_assert_true(tl_find_tcp(b, o + 48 + 23, 6, s6, d6, 25, 41694, &t));
     g_assert_cmphex(t.flags, ==, 0x11);
     g_assert_cmpuint(t.payload_len, ==, 3);
+    g_assert_cmpuint(t.payload_offset, ==, o + 48 + 20);
     g_assert_false(tl_find_tcp(b, o + 48 + 23, 4, s6, d6, 25, 41694, &t));
 }
 
