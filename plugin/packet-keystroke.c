@@ -482,6 +482,7 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
     for (i = 0; client && i < wmem_array_get_count(w.enters); i++) {
         const kss_enter_t *e = (const kss_enter_t *)wmem_array_index(w.enters, i);
         guint32 n = (e->sent == LA_EOL_CRNUL && !e->earlier) ? 2 : 1;
+        info->enters_known++;
         if (e->sent == LA_EOL_CR && e->earlier)
             continue;
         if (e->sent == LA_EOL_CRNUL)

@@ -29,6 +29,8 @@ typedef struct {
     guint32 enters_crnul;    /* Enter presses of this frame that sent CR NUL and ended no line */
     guint32 enters_cr;       /* ... that sent a bare CR (with two passes also a CR ending the segment) */
     guint32 bare_cr_frame;   /* first pass: an earlier frame whose final CR this one showed to be bare */
+    guint32 enters_known;    /* Enter presses that ended no line and became known in this frame (in every
+                                pass: a bare CR once the byte after it is seen) */
     void *conversation;      /* first pass: the frame's conversation_t, found already */
 } keystroke_info_t;
 

@@ -26,6 +26,42 @@
 /* Lines of one frame named on its arrow; more are counted. */
 #define FLOW_LINES_MAX 3
 
+/* The line style of the arrow of an Enter press that ended no line (so
+ * that a later arrow of the line it ends up in can find it). */
+#define FLOW_STYLE_ENTER 2
+
+/* Enter presses that ended no line inside a line's bytes: CR NUL, and a CR
+ * followed by anything else. */
+static void
+flow_count_enters(const guint8 *raw, guint32 len, guint32 *crnul, guint32 *cr)
+{
+    guint32 i;
+
+    *crnul = *cr = 0;
+    for (i = 0; i < len; i++) {
+        if (raw[i] != '\r')
+            continue;
+        if (i + 1 < len && raw[i + 1] == '\0')
+            (*crnul)++;
+        else
+            (*cr)++;
+    }
+}
+
+/* " [2 Enters sent CR NUL, which ends no line]" when the line holds such
+ * presses: the server read what was typed before and after them as one. */
+static void
+flow_append_enters(GString *label, const guint8 *raw, guint32 len)
+{
+    guint32 crnul, cr;
+
+    flow_count_enters(raw, len, &crnul, &cr);
+    if (crnul + cr == 0)
+        return;
+    g_string_append_printf(label, " [%u Enter%s sent %s, which ends no line]", crnul + cr, crnul + cr == 1 ? "" : "s",
+                           cr == 0 ? "CR NUL" : crnul == 0 ? "a bare CR" : "CR NUL or a bare CR");
+}
+
 /* A line as meant, escaped, with its keystrokes when it was typed and its
  * ending when it is not CRLF (a server waits for CRLF: the reason when no
  * reply follows). */
@@ -91,6 +127,7 @@ flow_label(const smtplab_tap_info_t *tap)
         if (i)
             g_string_append(label, " / ");
         flow_append_line(label, &ks->lines[i]);
+        flow_append_enters(label, ks->lines[i].raw, ks->lines[i].raw_len);
     }
     if (ks->nlines > FLOW_LINES_MAX)
         g_string_append_printf(label, " / ... (%u lines)", ks->nlines);
@@ -138,33 +175,94 @@ flow_split_nodes(seq_analysis_item_t *sai)
     }
 }
 
-static tap_packet_status
-smtplab_seq_analysis_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
-                            tap_flags_t flags _U_)
+/* The arrow of a frame whose Enter press ended no line: the line so far, as
+ * meant (as the other arrows show lines). Until a line end comes, the
+ * server has read nothing. */
+static gchar *
+flow_enter_label(const keystroke_info_t *ks)
 {
-    seq_analysis_info_t *sainfo = (seq_analysis_info_t *)p;
-    const smtplab_tap_info_t *tap = (const smtplab_tap_info_t *)data;
-    gchar *label = flow_label(tap);
-    seq_analysis_item_t *sai;
+    GString *label = g_string_new(NULL);
+    la_edit_t ed;
+    char *text;
 
-    if (!label)
-        return TAP_PACKET_DONT_REDRAW;
-    sai = sequence_analysis_create_sai_with_addresses(pinfo, sainfo);
+    la_edit_line(NULL, ks->open_raw, ks->open_raw_len, TRUE, &ed);
+    text = esc_bytes(NULL, ed.text, ed.len);
+    g_string_append(label, text);
+    wmem_free(NULL, text);
+    wmem_free(NULL, ed.text);
+    flow_append_enters(label, ks->open_raw, ks->open_raw_len);
+    g_string_append(label, " (no line end yet)");
+    return g_string_free(label, FALSE);
+}
+
+/* A line has ended: the arrows of the Enter presses inside it go (it shows
+ * them itself). They are the connection's Enter arrows since its last
+ * client line. */
+static void
+flow_hide_enters(seq_analysis_info_t *sainfo, guint16 conv_num, guint32 client_port)
+{
+    GList *l;
+
+    for (l = g_queue_peek_tail_link(sainfo->items); l; l = l->prev) {
+        seq_analysis_item_t *sai = (seq_analysis_item_t *)l->data;
+        if (sai->conv_num != conv_num || sai->port_src != client_port)
+            continue;
+        if (sai->line_style != FLOW_STYLE_ENTER)
+            break;
+        sai->display = FALSE;
+    }
+}
+
+static seq_analysis_item_t *
+flow_add_item(packet_info *pinfo, seq_analysis_info_t *sainfo, const smtplab_tap_info_t *tap, gchar *label,
+              gchar *comment, guint style)
+{
+    seq_analysis_item_t *sai = sequence_analysis_create_sai_with_addresses(pinfo, sainfo);
+
     if (!sai) {
         g_free(label);
-        return TAP_PACKET_DONT_REDRAW;
+        g_free(comment);
+        return NULL;
     }
     sai->frame_number = pinfo->num;
     sai->port_src = (guint16)pinfo->srcport;
     sai->port_dst = (guint16)pinfo->destport;
     flow_split_nodes(sai);
     sai->frame_label = label;
-    sai->comment = flow_comment(tap, label);
-    sai->line_style = 1;
+    sai->comment = comment;
+    sai->line_style = style;
     /* Sessions told apart by their first frame (the text ladder's first column). */
     sai->conv_num = (guint16)sm_conv_first_frame(sm_frame_conv(tap->store, tap->frame));
     sai->display = TRUE;
     g_queue_push_tail(sainfo->items, sai);
+    return sai;
+}
+
+static tap_packet_status
+smtplab_seq_analysis_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_, const void *data,
+                            tap_flags_t flags _U_)
+{
+    seq_analysis_info_t *sainfo = (seq_analysis_info_t *)p;
+    const smtplab_tap_info_t *tap = (const smtplab_tap_info_t *)data;
+    const keystroke_info_t *ks = tap->ks;
+    gchar *label = flow_label(tap);
+    gboolean enter = ks && ks->client && ks->enters_known && ks->leaves_line && ks->open_raw;
+    guint16 conv_num = (guint16)sm_conv_first_frame(sm_frame_conv(tap->store, tap->frame));
+
+    if (label && tap->frame->role == SM_ROLE_LINE && tap->frame->from_client)
+        flow_hide_enters(sainfo, conv_num, pinfo->srcport);
+    if (label)
+        flow_add_item(pinfo, sainfo, tap, label, flow_comment(tap, label), 1);
+    if (enter) {
+        /* Shown alone until the line it is in ends (or at the end). */
+        gchar *text = flow_enter_label(ks);
+        flow_add_item(pinfo, sainfo, tap, text,
+                      g_strdup_printf("%s: Enter sent no LF, so the server has not received a line end: %s",
+                                      sm_stage_name(tap->stage), text),
+                      FLOW_STYLE_ENTER);
+    }
+    if (!label && !enter)
+        return TAP_PACKET_DONT_REDRAW;
     return TAP_PACKET_REDRAW;
 }
 
