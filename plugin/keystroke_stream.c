@@ -133,8 +133,16 @@ kss_take(wmem_allocator_t *keep, wmem_allocator_t *scratch, kss_flow_t *flow, ks
     if (seg->skip >= len)
         return FALSE;
 
-    if (flow->pending)
+    if (flow->pending && flow->split.data) {
         seg->interval_ns = ts_ns - flow->last_ns;
+    } else if (flow->pending) {
+        /* The line so far is telnet commands only (negotiation at connect,
+         * say): its typing starts with this segment, if it has a typed byte. */
+        flow->pending->count = 0;
+        flow->pending->frames = wmem_array_new(keep, sizeof(guint32));
+        flow->pending->first_ns = ts_ns;
+        flow->pending->typed_at = seg->start.line_pos;
+    }
     flow->last_ns = ts_ns;
 
     kss_walk(scratch, &flow->split, flow->pending, data, len, seg->skip, w);

@@ -32,6 +32,9 @@ typedef struct {
     guint32 count;         /* how many segments those were */
     guint32 completed_in;  /* the frame that completes the line; 0 until it is seen */
     gint64 first_ns;       /* time of its first keystroke, ns */
+    guint32 typed_at;      /* position in the line of the first segment that carried a typed byte; segments
+                              before it held telnet commands only and are not counted in frames, count,
+                              first_ns */
 } kss_line_t;
 
 /* One direction of a connection, as the first pass has read it so far. */

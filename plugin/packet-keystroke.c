@@ -435,9 +435,14 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
         expert_add_info(pinfo, ti, &ei_keystroke_retransmission);
     if (fr->flags & KSS_F_GAP)
         expert_add_info(pinfo, ti, &ei_keystroke_gap);
-    ti = proto_tree_add_uint(ks_tree, hf_keystroke_index, tvb, fr->skip, 1, fr->start.line_pos + 1);
-    proto_item_set_generated(ti);
-    if (fr->line) {
+    /* Counted from the line's first typed byte: a segment of telnet
+     * commands only, before it, has no index. */
+    if (!fr->line || fr->start.data || npieces > 0 || split.data) {
+        guint32 from = fr->line ? fr->line->typed_at : 0;
+        ti = proto_tree_add_uint(ks_tree, hf_keystroke_index, tvb, fr->skip, 1, fr->start.line_pos - from + 1);
+        proto_item_set_generated(ti);
+    }
+    if (fr->line && fr->start.data) {
         nstime_t interval;
         interval.secs = (time_t)(fr->interval_ns / 1000000000);
         interval.nsecs = (int)(fr->interval_ns % 1000000000);

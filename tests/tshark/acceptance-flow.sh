@@ -47,15 +47,20 @@ check "typed-backspace: lines as meant, a reply with its code" \
     "$(arrows typed-backspace.pcapng | sed -n '5,6p')" \
     'c>s Activity 5, helo: helo lab.example (22 keystrokes)
 s>c Activity 6, helo-reply: 500 Error: command "HEKK\b\bLO" not recognized'
-check "telnet-char: Enter sent CR NUL, so the server read no line: no line arrow" \
+check "telnet-char: Enter sent CR NUL, so the server read no line: no line arrow, each Enter alone and marked" \
     "$(arrows telnet-char.pcapng)" \
     "c>s Activity 3, handshake
 s>c Activity 3, handshake
 c>s Activity 3, handshake
 s>c Activity 4, banner: 220 lab.example ESMTP aiosmtpd
+c>s helo: Enter sent no LF, so the server has not received a line end: helo lab.example\\r\\0 [1 Enter sent CR NUL, which ends no line] (no line end yet)
+c>s helo: Enter sent no LF, so the server has not received a line end: helo lab.example\\r\\0quit\\r\\0 [2 Enters sent CR NUL, which ends no line] (no line end yet)
 c>s Activity 8, teardown
 s>c Activity 8, teardown
 c>s Activity 8, teardown"
+check "telnet-char-toggle-crlf: the CR NUL Enter is on the arrow of the line it ended up in, not alone" \
+    "$(arrows telnet-char-toggle-crlf.pcapng | sed -n 's/^c>s .*: //p' | paste -sd/)" \
+    "helo lab.example/quit\\r\\0quit (10 keystrokes) [1 Enter sent CR NUL, which ends no line]/quit (5 keystrokes)"
 check "swaks: a client's lines, one segment each; the message counted" \
     "$(arrows swaks.pcapng | sed -n 's/^c>s .*: //p' | paste -sd/)" \
     "EHLO client.lab.example/MAIL FROM:<student@lab.example>/RCPT TO:<teacher@lab.example>/DATA/message (6 lines)/QUIT"

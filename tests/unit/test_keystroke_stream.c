@@ -247,8 +247,13 @@ test_telnet_command_in_line(void)
     g_assert_true(kss_take(st.keep, st.scratch, &st.flow, s, ayt, 2, ++st.frame, 0, &seg, &w, &after));
     g_assert_cmpuint(wmem_array_get_count(w.cmds), ==, 1);
     g_assert_true(((const kss_cmd_t *)wmem_array_index(w.cmds, 0))->in_line);
+    /* The negotiation segment is in the line's bytes, not among its typed
+     * segments: three count, from the first typed byte (position 3). */
+    g_assert_cmpuint(seg.line->typed_at, ==, 3);
+    g_assert_cmpint(seg.line->first_ns, ==, 40000000); /* "helo lab.", not the negotiation at 0 */
+    g_assert_cmpuint(seg.line->count, ==, 2); /* "helo lab." and the IAC AYT */
     r = type_in(&st, "example\r\n");
-    g_assert_cmpstr(r, ==, "\\xff\\xfd\\x03helo lab.\\xff\\xf6example/helo lab.example/CRLF/4");
+    g_assert_cmpstr(r, ==, "\\xff\\xfd\\x03helo lab.\\xff\\xf6example/helo lab.example/CRLF/3");
     g_free(r);
     stream_free(&st);
 }
