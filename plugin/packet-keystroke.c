@@ -76,18 +76,14 @@ static ft_table_t ks_frames;
 static ft_pool_t ks_pool;
 #define KS_CLEAN_REF 0xFFFFFF00u
 
-/* The keystroke_info_t (in pinfo->pool) of the frame being dissected, for
- * SMTP Lab's postdissector: cheaper than proto data in pinfo->pool, which
- * is a list walk. Cleared by SMTP Lab when it is done with the frame and at
- * the start of every dissection. */
-static const keystroke_info_t *ks_info_current;
-static guint32 ks_info_frame;
+/* The key of the frame's keystroke_info_t in its packet-scope proto data,
+ * where SMTP Lab's postdissector reads it (keystroke_frame_info). */
+#define KS_INFO_KEY 0
 
 static void
-ks_set_info(packet_info *pinfo, const keystroke_info_t *info)
+ks_set_info(packet_info *pinfo, keystroke_info_t *info)
 {
-    ks_info_current = info;
-    ks_info_frame = pinfo->num;
+    p_set_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY, info);
 }
 
 typedef struct {
@@ -593,14 +589,7 @@ keystroke_took_withheld(packet_info *pinfo)
 const keystroke_info_t *
 keystroke_frame_info(packet_info *pinfo)
 {
-    return ks_info_frame == pinfo->num ? ks_info_current : NULL;
-}
-
-void
-keystroke_frame_info_done(void)
-{
-    ks_info_current = NULL;
-    ks_info_frame = 0;
+    return (const keystroke_info_t *)p_get_proto_data(pinfo->pool, pinfo, proto_keystroke, KS_INFO_KEY);
 }
 
 /* Notes a port TCP hands to the keystroke layer: by the port preference or
@@ -629,7 +618,6 @@ keystroke_init(void)
 
     ft_init(&ks_frames, wmem_file_scope());
     ft_pool_init(&ks_pool, wmem_file_scope(), sizeof(kss_segment_t));
-    keystroke_frame_info_done();
     for (i = 0; i < G_N_ELEMENTS(ks_clean); i++) {
         memset(&ks_clean[i], 0, sizeof ks_clean[i]);
         la_split_init(&ks_clean[i].start);

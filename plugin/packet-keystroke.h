@@ -35,7 +35,9 @@ typedef struct {
 } keystroke_info_t;
 
 /* The keystroke layer's account of the frame being dissected, or NULL when
- * it did not dissect it. Valid until the end of the frame's dissection. */
+ * it did not dissect it: kept in the frame's packet-scope proto data
+ * (p_set_proto_data(pinfo->pool, ...)), so valid until the end of the
+ * frame's dissection and never seen by another frame. */
 const keystroke_info_t *keystroke_frame_info(packet_info *pinfo);
 
 /* A segment on a watched port that TCP did not hand to port dissectors
@@ -51,10 +53,6 @@ const keystroke_info_t *keystroke_withheld(tvbuff_t *payload, packet_info *pinfo
 /* TRUE when the first pass read this frame through keystroke_withheld (or
  * TCP handed it over): a later pass reads it again. */
 gboolean keystroke_took_withheld(packet_info *pinfo);
-
-/* The frame's dissection no longer needs keystroke_frame_info (SMTP Lab's
- * postdissector calls it when it has finished with a frame). */
-void keystroke_frame_info_done(void);
 
 /* The TCP ports the keystroke layer (and so SMTP Lab) watches: the port
  * preference (default 25,587) and any port given to it with Decode As;

@@ -303,7 +303,7 @@ smtplab_add_note(sm_note_kind_t kind, const char *text, void *user)
 }
 
 static int
-dissect_smtplab_frame(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
+dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
     sm_frame_t *f;
     sm_stage_t stage;
@@ -396,15 +396,6 @@ static void
 smtplab_init(void)
 {
     smtplab_store = sm_store_new(wmem_file_scope());
-}
-
-static int
-dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
-{
-    int ret = dissect_smtplab_frame(tvb, pinfo, tree);
-
-    keystroke_frame_info_done();
-    return ret;
 }
 
 void
