@@ -21,7 +21,7 @@ char *esc_bytes(wmem_allocator_t *scope, const guint8 *buf, size_t len);
  * still incomplete at the end is shown with what is known of it and "...". */
 char *esc_keystrokes(wmem_allocator_t *scope, tn_machine_t *tn, const guint8 *buf, size_t len);
 
-/* A telnet command for display: "<IAC DO ECHO>", "<IAC EC>", "<IAC 0x07>". */
+/* A telnet command for display: "<IAC DO ECHO>", "<IAC EC>", "<IAC DO Option 200>". */
 char *esc_telnet_command(wmem_allocator_t *scope, const tn_command_t *cmd);
 
 /* The telnet commands in a line's bytes, for messages: the first `max` as

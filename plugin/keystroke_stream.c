@@ -88,17 +88,17 @@ kss_sequence(kss_flow_t *flow, kss_seq_t seq, guint32 len, kss_segment_t *seg)
 }
 
 /* Keeps the bytes data[from..len) of the line the segment leaves
- * unfinished, up to LA_MAX_LINE, and the segment's frame number. */
+ * unfinished, up to LA_MAX_LINE, and, once the line holds a typed byte
+ * (typed), the segment's frame number. */
 static kss_line_t *
 kss_keep_tail(wmem_allocator_t *keep, kss_line_t *line, const guint8 *data, guint32 from, guint32 len,
-              guint32 frame, gint64 ts_ns)
+              guint32 frame, gint64 ts_ns, gboolean typed)
 {
     guint32 n = len - from;
 
     if (!line) {
         line = wmem_new0(keep, kss_line_t);
         line->frames = wmem_array_new(keep, sizeof(guint32));
-        line->first_ns = ts_ns;
     }
     if (line->stored < LA_MAX_LINE && n > 0) {
         guint32 add = MIN(n, LA_MAX_LINE - line->stored);
@@ -114,6 +114,12 @@ kss_keep_tail(wmem_allocator_t *keep, kss_line_t *line, const guint8 *data, guin
         memcpy(line->bytes + line->stored, data + from, add);
         line->stored += add;
     }
+    /* Telnet commands only so far (negotiation at connect): in the bytes,
+     * not among the line's typed segments. */
+    if (!typed)
+        return line;
+    if (line->count == 0)
+        line->first_ns = ts_ns;
     if (line->count < KSS_MAX_SEGMENTS)
         wmem_array_append_one(line->frames, frame);
     line->count++;
@@ -133,16 +139,11 @@ kss_take(wmem_allocator_t *keep, wmem_allocator_t *scratch, kss_flow_t *flow, ks
     if (seg->skip >= len)
         return FALSE;
 
-    if (flow->pending && flow->split.data) {
+    if (flow->pending && flow->split.data)
         seg->interval_ns = ts_ns - flow->last_ns;
-    } else if (flow->pending) {
-        /* The line so far is telnet commands only (negotiation at connect,
-         * say): its typing starts with this segment, if it has a typed byte. */
-        flow->pending->count = 0;
-        flow->pending->frames = wmem_array_new(keep, sizeof(guint32));
-        flow->pending->first_ns = ts_ns;
+    else if (flow->pending)
+        /* Telnet commands only so far: the typing may start here. */
         flow->pending->typed_at = seg->start.line_pos;
-    }
     flow->last_ns = ts_ns;
 
     kss_walk(scratch, &flow->split, flow->pending, data, len, seg->skip, w);
@@ -162,7 +163,7 @@ kss_take(wmem_allocator_t *keep, wmem_allocator_t *scratch, kss_flow_t *flow, ks
 
     if (la_split_in_line(&flow->split)) {
         kss_line_t *line = wmem_array_get_count(w->pieces) ? NULL : flow->pending;
-        flow->pending = kss_keep_tail(keep, line, data, w->tail_start, len, frame, ts_ns);
+        flow->pending = kss_keep_tail(keep, line, data, w->tail_start, len, frame, ts_ns, flow->split.data);
         seg->tail = flow->pending;
     } else {
         flow->pending = NULL;

@@ -24,10 +24,12 @@ la_split_in_line(const la_splitter_t *s)
     return s->line_pos > 0;
 }
 
-/* Reports the end of the current line and starts the next one. */
+/* Reports the end of the current line and starts the next one, with the
+ * telnet machine afresh: a LF ends a line even inside a telnet command. */
 static void
 la_end_line(la_splitter_t *s, la_eol_t eol, guint32 content_len, la_event_t *ev)
 {
+    tn_init(&s->tn);
     ev->kind = LA_EV_LINE;
     ev->eol = eol;
     ev->content_len = content_len;
@@ -56,7 +58,6 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
             if (b == '\n') {
                 (*pos)++;
                 s->line_pos++;
-                tn_init(&s->tn);
                 la_end_line(s, LA_EOL_CRLF, s->content_len, ev);
                 return TRUE;
             }
@@ -76,7 +77,6 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
             /* The server ends the line at any LF, even one a telnet client
              * meant as part of a command: that command is cut there. */
             gboolean crlf = s->cr_in_cmd;
-            tn_init(&s->tn);
             la_end_line(s, crlf ? LA_EOL_CRLF : LA_EOL_LF, s->line_pos - 1 - (crlf ? 1 : 0), ev);
             return TRUE;
         }
@@ -109,6 +109,27 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
         }
     }
     return FALSE;
+}
+
+guint32
+la_count_enters(const guint8 *raw, size_t len, gboolean complete, guint32 *crnul, guint32 *cr)
+{
+    tn_machine_t tn;
+    size_t i;
+
+    *crnul = *cr = 0;
+    tn_init(&tn);
+    for (i = 0; i < len; i++) {
+        tn_command_t cmd;
+        tn_class_t cls = tn_step(&tn, raw[i], &cmd);
+        if (raw[i] != '\r' || (cls != TN_DATA && cls != TN_NOT_COMMAND))
+            continue;
+        if (i + 1 < len && raw[i + 1] == '\0')
+            (*crnul)++;
+        else if (i + 1 < len || complete)
+            (*cr)++;
+    }
+    return *crnul + *cr;
 }
 
 guint32

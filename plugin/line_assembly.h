@@ -69,6 +69,14 @@ gboolean la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *
 /* TRUE while the splitter is inside a line (some of its bytes consumed). */
 gboolean la_split_in_line(const la_splitter_t *s);
 
+/* The Enter presses that ended no line in a line's bytes (its ending
+ * excluded): data CRs followed by NUL (*crnul) or by anything else (*cr);
+ * a CR inside a telnet command is none. A CR that is the last byte counts
+ * as a bare CR when the line is complete (the CR of its ending followed),
+ * and not at all while the line goes on (its next byte is still to come).
+ * Returns *crnul + *cr. */
+guint32 la_count_enters(const guint8 *raw, size_t len, gboolean complete, guint32 *crnul, guint32 *cr);
+
 /* Bytes of the line ending. */
 guint32 la_eol_length(la_eol_t eol);
 

@@ -289,7 +289,7 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
     ti = proto_tree_add_uint(lt, hf_keystroke_backspaces, ltvb, loff, content, li->backspaces);
     proto_item_set_generated(ti);
     nstime_set_zero(&duration);
-    if (p->prefix) {
+    if (p->prefix && p->prefix->count) {
         gint64 ns = ks_ns(pinfo) - p->prefix->first_ns;
         duration.secs = (time_t)(ns / 1000000000);
         duration.nsecs = (int)(ns % 1000000000);
@@ -346,7 +346,7 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
     proto_item *ks_item, *ti;
     proto_tree *ks_tree;
     tn_machine_t tn;
-    guint32 npieces, i;
+    guint32 npieces, i, index = 0;
     wmem_strbuf_t *meant;
     const char *chars;
     keystroke_info_t *info;
@@ -431,11 +431,11 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
         expert_add_info(pinfo, ti, &ei_keystroke_retransmission);
     if (fr->flags & KSS_F_GAP)
         expert_add_info(pinfo, ti, &ei_keystroke_gap);
-    /* Counted from the line's first typed byte: a segment of telnet
-     * commands only, before it, has no index. */
-    if (!fr->line || fr->start.data || npieces > 0 || split.data) {
-        guint32 from = fr->line ? fr->line->typed_at : 0;
-        ti = proto_tree_add_uint(ks_tree, hf_keystroke_index, tvb, fr->skip, 1, fr->start.line_pos - from + 1);
+    /* Counted from the segment with the line's first typed byte: a segment
+     * of telnet commands only, before it, has no index (0). */
+    if (fr->start.data || npieces > 0 || split.data) {
+        index = fr->start.line_pos - (fr->line ? fr->line->typed_at : 0) + 1;
+        ti = proto_tree_add_uint(ks_tree, hf_keystroke_index, tvb, fr->skip, 1, index);
         proto_item_set_generated(ti);
     }
     if (fr->line && fr->start.data) {
@@ -483,7 +483,8 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
     for (i = 0; client && i < wmem_array_get_count(w.enters); i++) {
         const kss_enter_t *e = (const kss_enter_t *)wmem_array_index(w.enters, i);
         guint32 n = (e->sent == LA_EOL_CRNUL && !e->earlier) ? 2 : 1;
-        info->enters_known++;
+        if (info->leaves_line && (npieces == 0 || e->end > w.tail_start))
+            info->enters_open++;
         if (e->sent == LA_EOL_CR && e->earlier)
             continue;
         if (e->sent == LA_EOL_CRNUL)
@@ -511,8 +512,10 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
                                      LA_MAX_LINE, LA_MAX_LINE);
 
     if (npieces == 0) {
-        col_add_fstr(pinfo->cinfo, COL_INFO, "%s: keystroke \"%s\" (%u)", client ? "C" : "S",
-                     chars, fr->start.line_pos + 1);
+        if (index)
+            col_add_fstr(pinfo->cinfo, COL_INFO, "%s: keystroke \"%s\" (%u)", client ? "C" : "S", chars, index);
+        else
+            col_add_fstr(pinfo->cinfo, COL_INFO, "%s: keystroke \"%s\"", client ? "C" : "S", chars);
         return len;
     }
 
@@ -551,29 +554,27 @@ dissect_keystroke(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *dat
 }
 
 const keystroke_info_t *
-keystroke_withheld(tvbuff_t *payload, packet_info *pinfo, proto_tree *tree, gboolean client, gboolean seq_known,
-                   guint32 seq)
+keystroke_withheld(tvbuff_t *payload, packet_info *pinfo, proto_tree *tree, gboolean client, guint32 seq)
 {
     struct tcpinfo tcpi;
     guint32 saved_match = pinfo->match_uint;
     guint32 len = tvb_reported_length(payload);
+    gboolean first = !PINFO_FD_VISITED(pinfo);
 
     if (!proto_is_protocol_enabled(keystroke_protocol) || len == 0)
         return NULL;
     memset(&tcpi, 0, sizeof tcpi);
     tcpi.seq = seq;
     tcpi.nxtseq = seq + len;
-    if (!PINFO_FD_VISITED(pinfo)) {
+    if (first) {
         conversation_t *conv;
-        kss_seq_t s = { seq_known, seq, seq + len };
-        if (!seq_known || !kss_has_new_bytes(ks_get_flow(pinfo, &conv), s))
+        kss_seq_t s = { TRUE, seq, seq + len };
+        if (!kss_has_new_bytes(ks_get_flow(pinfo, &conv), s))
             return NULL;
-    } else if (!keystroke_took_withheld(pinfo)) {
-        return NULL;
     }
     /* SMTP, called for the lines, tells requests by the port matched. */
     pinfo->match_uint = client ? pinfo->destport : pinfo->srcport;
-    ks_dissect(payload, pinfo, tree, &tcpi, client);
+    ks_dissect(payload, pinfo, tree, first ? &tcpi : NULL, client);
     pinfo->match_uint = saved_match;
     return keystroke_frame_info(pinfo);
 }
@@ -650,7 +651,7 @@ proto_register_keystroke(void)
             "This segment's bytes, escaped for display", HFILL } },
         { &hf_keystroke_index,
           { "Position in line", "keystroke.index", FT_UINT32, BASE_DEC, NULL, 0x0,
-            "1-based position of this segment's first byte within its line", HFILL } },
+            "1-based position of this segment's first byte in its line, from the segment with its first typed byte", HFILL } },
         { &hf_keystroke_interval,
           { "Time since previous keystroke", "keystroke.interval", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
             "Time since the previous keystroke of the same line", HFILL } },
@@ -686,7 +687,7 @@ proto_register_keystroke(void)
             "Erase keystrokes in the line (BS, DEL, telnet EC)", HFILL } },
         { &hf_keystroke_duration,
           { "Typing time", "keystroke.duration", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
-            "Time from the line's first keystroke to its end", HFILL } },
+            "Time from the line's first typed keystroke to its end", HFILL } },
     };
 
     static gint *ett[] = {

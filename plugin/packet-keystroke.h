@@ -29,8 +29,9 @@ typedef struct {
     guint32 enters_crnul;    /* Enter presses of this frame that sent CR NUL and ended no line */
     guint32 enters_cr;       /* ... that sent a bare CR (with two passes also a CR ending the segment) */
     guint32 bare_cr_frame;   /* first pass: an earlier frame whose final CR this one showed to be bare */
-    guint32 enters_known;    /* Enter presses that ended no line and became known in this frame (in every
-                                pass: a bare CR once the byte after it is seen) */
+    guint32 enters_open;     /* Enter presses that ended no line, became known in this frame (in every pass:
+                                a bare CR once the byte after it is seen) and are in the line it leaves
+                                unfinished */
     void *conversation;      /* first pass: the frame's conversation_t, found already */
 } keystroke_info_t;
 
@@ -43,15 +44,16 @@ const keystroke_info_t *keystroke_frame_info(packet_info *pinfo);
 /* A segment on a watched port that TCP did not hand to port dissectors
  * (a retransmission or an out-of-order segment, with TCP's preference
  * tcp.no_subdissector_on_error): read like any other when it carries bytes
- * the keystroke layer has not read yet (seq: TCP's sequence number of its
- * first byte, in the numbering TCP gives the other segments), and then in
- * every later pass. Returns the frame's keystroke_frame_info, or NULL
- * when the layer leaves the segment to TCP. */
+ * the keystroke layer has not read yet (first pass; seq: TCP's sequence
+ * number of its first byte, in the numbering TCP gives the other segments),
+ * and in a later pass when keystroke_took_withheld says the first pass read
+ * it (seq unused). Returns the frame's keystroke_frame_info, or NULL when
+ * the layer leaves the segment to TCP. */
 const keystroke_info_t *keystroke_withheld(tvbuff_t *payload, packet_info *pinfo, proto_tree *tree, gboolean client,
-                                           gboolean seq_known, guint32 seq);
+                                           guint32 seq);
 
-/* TRUE when the first pass read this frame through keystroke_withheld (or
- * TCP handed it over): a later pass reads it again. */
+/* TRUE when the first pass read this frame (through keystroke_withheld,
+ * when TCP did not hand it over): a later pass reads it again. */
 gboolean keystroke_took_withheld(packet_info *pinfo);
 
 /* The TCP ports the keystroke layer (and so SMTP Lab) watches: the port

@@ -90,16 +90,17 @@ typedef struct {
  * by it when it carries new bytes (keystroke_withheld). */
 static const keystroke_info_t *
 smtplab_withheld(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const tl_tcp_t *th, gboolean client,
-                 gboolean seq_known, guint32 seq)
+                 guint32 seq)
 {
     gint avail = tvb_captured_length_remaining(tvb, th->payload_offset);
+    /* No IP length (TSO, a jumbogram): the payload runs to the frame's end. */
+    guint32 plen = th->len_from_ip ? th->payload_len : (guint32)tvb_reported_length_remaining(tvb, th->payload_offset);
     tvbuff_t *payload;
 
-    if (avail <= 0 || th->payload_len == 0)
+    if (avail <= 0 || plen == 0)
         return NULL;
-    payload = tvb_new_subset_length_caplen(tvb, th->payload_offset, MIN((guint32)avail, th->payload_len),
-                                           th->payload_len);
-    return keystroke_withheld(payload, pinfo, tree, client, seq_known, seq);
+    payload = tvb_new_subset_length_caplen(tvb, th->payload_offset, MIN((guint32)avail, plen), plen);
+    return keystroke_withheld(payload, pinfo, tree, client, seq);
 }
 
 /* TRUE when TCP was the last protocol before SMTP Lab: it handed the
@@ -221,7 +222,7 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
         sc->seq_delta_known[dir] = TRUE;
     } else if (!ki && th.payload_len > 0 && sc->seq_delta_known[dir] && !sm_conv_in_tls(sc->sm) &&
                smtplab_tcp_withheld(pinfo)) {
-        ki = smtplab_withheld(tvb, pinfo, tree, &th, pkt.from_client, TRUE, th.seq - sc->seq_delta[dir]);
+        ki = smtplab_withheld(tvb, pinfo, tree, &th, pkt.from_client, th.seq - sc->seq_delta[dir]);
     }
 
     if (ki && ki->lines_known && pkt.payload_len > 0) {
@@ -331,7 +332,7 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
          * first pass: read again, for its tree and its lines. */
         tl_tcp_t th;
         if (smtplab_find_tcp(tvb, pinfo, &th))
-            smtplab_withheld(tvb, pinfo, tree, &th, f->from_client, FALSE, 0);
+            smtplab_withheld(tvb, pinfo, tree, &th, f->from_client, 0);
     }
 
     stage = sm_frame_stage(smtplab_store, f);

@@ -10,6 +10,7 @@
 
 #include "escape.h"
 #include "frame_table.h"
+#include "line_assembly.h"
 
 typedef enum {
     SM_MODE_COMMANDS = 0,
@@ -490,6 +491,7 @@ static sm_exchange_t *
 sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, char *text, const sm_line_in_t *l)
 {
     sm_exchange_t *ex = wmem_new0(c->scope, sm_exchange_t);
+    guint32 crnul, cr;
 
     ex->stage = stage;
     ex->cmd_frame = f->num;
@@ -503,7 +505,7 @@ sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, c
     }
     ex->segments = l->segments;
     /* A CR inside a line is an Enter press that ended nothing. */
-    ex->enters = l->raw_len > 0 && memchr(l->raw, '\r', l->raw_len) != NULL;
+    ex->enters = la_count_enters(l->raw, l->raw_len, TRUE, &crnul, &cr) > 0;
     /* Telnet bytes the server read as characters of the line. */
     ex->telnet = esc_line_telnet_commands(c->scope, l->raw, l->raw_len, 4);
     if (c->queue_tail)
@@ -677,21 +679,17 @@ sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, 
                     const char *what)
 {
     const char *cause = "";
-    char *cause_buf = NULL;
-    char *out;
 
     if (ex->enters)
         cause = ": an Enter in the line sent CR NUL or a bare CR, which ends no line, so the server read what was "
                 "typed before and after it as one line";
     else if (ex->telnet)
-        cause = cause_buf = wmem_strdup_printf(NULL, ": the line holds the telnet command bytes %s, which the server "
-                                               "read as characters of the command", ex->telnet);
-    out = wmem_strdup_printf(c->scope, "%s negative reply %u%s to %s: \"%s\"%s%s",
-                             r->code < 500 ? "Transient" : "Permanent", r->code, enh, what, text, cause,
-                             r->code < 500 ? ": the server may accept it later"
-                                           : ": correct the command before sending it again");
-    wmem_free(NULL, cause_buf);
-    return out;
+        cause = wmem_strdup_printf(c->scope, ": the line holds the telnet command bytes %s, which the server read "
+                                   "as characters of the command", ex->telnet);
+    return wmem_strdup_printf(c->scope, "%s negative reply %u%s to %s: \"%s\"%s%s",
+                              r->code < 500 ? "Transient" : "Permanent", r->code, enh, what, text, cause,
+                              r->code < 500 ? ": the server may accept it later"
+                                            : ": correct the command before sending it again");
 }
 
 /* Diagnoses and session changes that a final reply line brings. */

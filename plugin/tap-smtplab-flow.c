@@ -30,33 +30,14 @@
  * that a later arrow of the line it ends up in can find it). */
 #define FLOW_STYLE_ENTER 2
 
-/* Enter presses that ended no line inside a line's bytes: CR NUL, and a CR
- * followed by anything else. */
-static void
-flow_count_enters(const guint8 *raw, guint32 len, guint32 *crnul, guint32 *cr)
-{
-    guint32 i;
-
-    *crnul = *cr = 0;
-    for (i = 0; i < len; i++) {
-        if (raw[i] != '\r')
-            continue;
-        if (i + 1 < len && raw[i + 1] == '\0')
-            (*crnul)++;
-        else
-            (*cr)++;
-    }
-}
-
 /* " [2 Enters sent CR NUL, which ends no line]" when the line holds such
  * presses: the server read what was typed before and after them as one. */
 static void
-flow_append_enters(GString *label, const guint8 *raw, guint32 len)
+flow_append_enters(GString *label, const guint8 *raw, guint32 len, gboolean complete)
 {
     guint32 crnul, cr;
 
-    flow_count_enters(raw, len, &crnul, &cr);
-    if (crnul + cr == 0)
+    if (la_count_enters(raw, len, complete, &crnul, &cr) == 0)
         return;
     g_string_append_printf(label, " [%u Enter%s sent %s, which ends no line]", crnul + cr, crnul + cr == 1 ? "" : "s",
                            cr == 0 ? "CR NUL" : crnul == 0 ? "a bare CR" : "CR NUL or a bare CR");
@@ -127,7 +108,7 @@ flow_label(const smtplab_tap_info_t *tap)
         if (i)
             g_string_append(label, " / ");
         flow_append_line(label, &ks->lines[i]);
-        flow_append_enters(label, ks->lines[i].raw, ks->lines[i].raw_len);
+        flow_append_enters(label, ks->lines[i].raw, ks->lines[i].raw_len, TRUE);
     }
     if (ks->nlines > FLOW_LINES_MAX)
         g_string_append_printf(label, " / ... (%u lines)", ks->nlines);
@@ -186,11 +167,14 @@ flow_enter_label(const keystroke_info_t *ks)
     char *text;
 
     la_edit_line(NULL, ks->open_raw, ks->open_raw_len, TRUE, &ed);
+    /* A CR waiting for its next byte is not known to be an Enter yet. */
+    while (ed.len && ed.text[ed.len - 1] == '\r')
+        ed.len--;
     text = esc_bytes(NULL, ed.text, ed.len);
     g_string_append(label, text);
     wmem_free(NULL, text);
     wmem_free(NULL, ed.text);
-    flow_append_enters(label, ks->open_raw, ks->open_raw_len);
+    flow_append_enters(label, ks->open_raw, ks->open_raw_len, FALSE);
     g_string_append(label, " (no line end yet)");
     return g_string_free(label, FALSE);
 }
@@ -246,7 +230,7 @@ smtplab_seq_analysis_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_
     const smtplab_tap_info_t *tap = (const smtplab_tap_info_t *)data;
     const keystroke_info_t *ks = tap->ks;
     gchar *label = flow_label(tap);
-    gboolean enter = ks && ks->client && ks->enters_known && ks->leaves_line && ks->open_raw;
+    gboolean enter = ks && ks->client && ks->enters_open && ks->leaves_line && ks->open_raw;
     guint16 conv_num = (guint16)sm_conv_first_frame(sm_frame_conv(tap->store, tap->frame));
 
     if (label && tap->frame->role == SM_ROLE_LINE && tap->frame->from_client)

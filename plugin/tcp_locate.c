@@ -35,7 +35,8 @@ tl_read_tcp(const guint8 *buf, size_t len, size_t t, guint16 sport, guint16 dpor
     out->ack = tl_u32(buf + t + 8);
     out->flags = buf[t + 13];
     out->payload_offset = (guint32)(t + thl);
-    if (ip_payload >= thl)
+    out->len_from_ip = ip_payload >= thl;
+    if (out->len_from_ip)
         out->payload_len = ip_payload - thl;
     else
         out->payload_len = (len > t + thl) ? (guint32)(len - t - thl) : 0;

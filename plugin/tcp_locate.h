@@ -21,6 +21,7 @@ typedef struct {
     guint8 flags;          /* FIN 0x01, SYN 0x02, RST 0x04, PSH 0x08, ACK 0x10, ... */
     guint32 payload_len;   /* from the IP length; what was captured when that says 0 */
     guint32 payload_offset; /* where the payload starts in the frame's bytes */
+    gboolean len_from_ip;  /* payload_len comes from the IP length (else from the bytes scanned) */
 } tl_tcp_t;
 
 /* family 4 (addresses of 4 bytes) or 6 (16 bytes). Returns FALSE when no

@@ -59,7 +59,7 @@ typedef enum {
 } tn_class_t;
 
 typedef struct {
-    guint8 cmd;    /* TN_DO, TN_EC, TN_SB, ... or the unknown byte after IAC */
+    guint8 cmd;    /* TN_DO, TN_EC, TN_SB, ... (240 to 254) */
     gint16 option; /* the option of WILL/WONT/DO/DONT/SB, -1 when none */
     guint16 length; /* bytes of the whole command, IAC included (capped) */
 } tn_command_t;

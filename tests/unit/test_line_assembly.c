@@ -168,6 +168,24 @@ test_telnet_inside_line(void)
     g_free(r);
 }
 
+/* Enter presses that ended no line, counted in a line's bytes: a CR inside
+ * a telnet command (IAC DO option 13) is none; a CR at the end is a bare CR
+ * in a complete line, and not known yet in an open one. */
+static void
+test_count_enters(void)
+{
+    guint32 crnul, cr;
+
+    g_assert_cmpuint(la_count_enters((const guint8 *)"quit\r\0quit", 10, TRUE, &crnul, &cr), ==, 1);
+    g_assert_cmpuint(crnul, ==, 1);
+    g_assert_cmpuint(la_count_enters((const guint8 *)"a\rb\r", 4, FALSE, &crnul, &cr), ==, 1);
+    g_assert_cmpuint(cr, ==, 1);
+    g_assert_cmpuint(la_count_enters((const guint8 *)"a\rb\r", 4, TRUE, &crnul, &cr), ==, 2);
+    g_assert_cmpuint(la_count_enters((const guint8 *)"\xff\xfd\rhelo", 7, TRUE, &crnul, &cr), ==, 0);
+    g_assert_cmpuint(la_count_enters((const guint8 *)"\xff\rx", 3, TRUE, &crnul, &cr), ==, 1);
+    g_assert_cmpuint(la_count_enters((const guint8 *)"", 0, TRUE, &crnul, &cr), ==, 0);
+}
+
 static void
 test_edit_backspaces(void)
 {
@@ -267,6 +285,7 @@ main(int argc, char **argv)
     g_test_add_func("/line_assembly/cr_at_segment_end", test_cr_at_segment_end);
     g_test_add_func("/line_assembly/telnet_in_stream", test_telnet_in_stream);
     g_test_add_func("/line_assembly/telnet_inside_line", test_telnet_inside_line);
+    g_test_add_func("/line_assembly/count_enters", test_count_enters);
     g_test_add_func("/line_assembly/edit_backspaces", test_edit_backspaces);
     g_test_add_func("/line_assembly/edit_del_ec_el_and_iac", test_edit_del_ec_el_and_iac);
     g_test_add_func("/line_assembly/edit_utf8", test_edit_utf8);
