@@ -478,8 +478,8 @@ sm_telnet_text(sm_conv_t *c, const sm_packet_t *pkt)
     if (pkt->telnet_in_line)
         return wmem_strdup_printf(c->scope,
             "Telnet command%s %s sent in the middle of a line: the SMTP server does not speak telnet and reads "
-            "the bytes as part of this line, which it will not understand. Telnet's Ctrl+] send has no use on an "
-            "SMTP server; if the line gets an error reply, type it again", s, names);
+            "the bytes as part of this line, which it will not understand. telnet sends them for Ctrl+] send, "
+            "a mode change or a window resize; if the line gets an error reply, type it again", s, names);
     return wmem_strdup_printf(c->scope,
         "Telnet command%s %s sent to an SMTP server, which does not speak telnet: the bytes become the start of "
         "the next line it reads, which it will not understand. telnet sends them after Ctrl+] mode character "

@@ -569,8 +569,8 @@ test_telnet_inside_line(void)
     n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "9"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 6, SM_DIAG_TELNET_NEGOTIATION), ==,
         "Telnet command <IAC AYT> sent in the middle of a line: the SMTP server does not speak telnet and reads the "
-        "bytes as part of this line, which it will not understand. Telnet's Ctrl+] send has no use on an SMTP "
-        "server; if the line gets an error reply, type it again");
+        "bytes as part of this line, which it will not understand. telnet sends them for Ctrl+] send, a mode "
+        "change or a window resize; if the line gets an error reply, type it again");
     g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_ERROR_REPLY), ==,
         "Permanent negative reply 500 5.5.2 to \"helo lab.example\": \"Error: command not recognized\": the line holds the telnet command bytes <IAC AYT>, which the server read "
         "as characters of the command: correct the command before sending it again");
