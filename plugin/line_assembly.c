@@ -7,6 +7,8 @@
  */
 #include "line_assembly.h"
 
+#include <string.h>
+
 void
 la_split_init(la_splitter_t *s)
 {
@@ -118,6 +120,9 @@ la_count_enters(const guint8 *raw, size_t len, gboolean complete, guint32 *crnul
     size_t i;
 
     *crnul = *cr = 0;
+    /* Most lines hold no CR: no need to read their telnet commands. */
+    if (len == 0 || !memchr(raw, '\r', len))
+        return 0;
     tn_init(&tn);
     for (i = 0; i < len; i++) {
         tn_command_t cmd;
