@@ -327,9 +327,11 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
         f = smtplab_first_pass(tvb, pinfo, tree);
         if (!f)
             return 0;
-    } else if (!keystroke_frame_info(pinfo) && keystroke_took_withheld(pinfo)) {
+    } else if (keystroke_took_withheld(pinfo) && !keystroke_frame_info(pinfo)) {
         /* A segment TCP withheld that the keystroke layer read in the
-         * first pass: read again, for its tree and its lines. */
+         * first pass: read again, for its tree and its lines. The frame
+         * table is asked first: most frames (ACKs) have no record there,
+         * while the proto data is a list walk. */
         tl_tcp_t th;
         if (smtplab_find_tcp(tvb, pinfo, &th))
             smtplab_withheld(tvb, pinfo, tree, &th, f->from_client, 0);
