@@ -45,22 +45,9 @@ static int hf_smtplab_complete = -1;
 
 static gint ett_smtplab = -1;
 
-static expert_field ei_smtplab_stage_handshake = EI_INIT;
-static expert_field ei_smtplab_stage_banner = EI_INIT;
-static expert_field ei_smtplab_stage_helo = EI_INIT;
-static expert_field ei_smtplab_stage_helo_reply = EI_INIT;
-static expert_field ei_smtplab_stage_quit = EI_INIT;
-static expert_field ei_smtplab_stage_quit_reply = EI_INIT;
-static expert_field ei_smtplab_diag_port_blocked = EI_INIT;
-static expert_field ei_smtplab_diag_cr_nul = EI_INIT;
-static expert_field ei_smtplab_diag_bare_cr = EI_INIT;
-static expert_field ei_smtplab_diag_editing = EI_INIT;
-static expert_field ei_smtplab_diag_telnet_negotiation = EI_INIT;
-static expert_field ei_smtplab_diag_helo_no_domain = EI_INIT;
-static expert_field ei_smtplab_diag_starttls_required = EI_INIT;
-static expert_field ei_smtplab_diag_error_reply = EI_INIT;
-static expert_field ei_smtplab_diag_no_reply = EI_INIT;
-static expert_field ei_smtplab_diag_no_quit = EI_INIT;
+/* The markers and diagnoses, registered from the stage machine's table. */
+static expert_field ei_smtplab_notes[SM_NOTE_COUNT];
+static int hf_smtplab_diag = -1;
 
 static dissector_handle_t smtplab_handle;
 static int smtplab_tap = -1;
@@ -235,6 +222,7 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
         pkt.enters_crnul = ki->enters_crnul;
         pkt.enters_cr = ki->enters_cr;
         pkt.bare_cr_frame = ki->bare_cr_frame;
+        /* MERGE: pkt.chunk_bytes = ki->chunk_bytes; */
         pkt.nlines = ki->nlines;
         if (ki->nlines)
             lines = wmem_alloc_array(pinfo->pool, sm_line_in_t, ki->nlines);
@@ -262,33 +250,6 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
     return sm_process(sc->sm, &pkt);
 }
 
-/* The expert field of a stage marker or diagnosis. */
-static expert_field *
-smtplab_expert_field(sm_note_kind_t kind)
-{
-    switch (kind) {
-    case SM_MARK_HANDSHAKE: return &ei_smtplab_stage_handshake;
-    case SM_MARK_BANNER: return &ei_smtplab_stage_banner;
-    case SM_MARK_HELO: return &ei_smtplab_stage_helo;
-    case SM_MARK_HELO_REPLY: return &ei_smtplab_stage_helo_reply;
-    case SM_MARK_QUIT: return &ei_smtplab_stage_quit;
-    case SM_MARK_QUIT_REPLY: return &ei_smtplab_stage_quit_reply;
-    case SM_DIAG_PORT_BLOCKED: return &ei_smtplab_diag_port_blocked;
-    case SM_DIAG_CR_NUL: return &ei_smtplab_diag_cr_nul;
-    case SM_DIAG_BARE_CR: return &ei_smtplab_diag_bare_cr;
-    case SM_DIAG_EDITING: return &ei_smtplab_diag_editing;
-    case SM_DIAG_TELNET_NEGOTIATION: return &ei_smtplab_diag_telnet_negotiation;
-    case SM_DIAG_HELO_NO_DOMAIN: return &ei_smtplab_diag_helo_no_domain;
-    case SM_DIAG_STARTTLS_REQUIRED: return &ei_smtplab_diag_starttls_required;
-    case SM_DIAG_ERROR_REPLY: return &ei_smtplab_diag_error_reply;
-    case SM_DIAG_NO_REPLY: return &ei_smtplab_diag_no_reply;
-    case SM_DIAG_NO_QUIT: return &ei_smtplab_diag_no_quit;
-    default: break;
-    }
-    DISSECTOR_ASSERT_NOT_REACHED();
-    return NULL;
-}
-
 typedef struct {
     proto_tree *tree;
     packet_info *pinfo;
@@ -300,7 +261,11 @@ smtplab_add_note(sm_note_kind_t kind, const char *text, void *user)
 {
     smtplab_draw_t *d = (smtplab_draw_t *)user;
 
-    proto_tree_add_expert_format(d->tree, d->pinfo, smtplab_expert_field(kind), d->tvb, 0, 0, "%s", text);
+    if (SM_NOTE_IS_DIAG(kind)) {
+        proto_item *ti = proto_tree_add_string(d->tree, hf_smtplab_diag, d->tvb, 0, 0, sm_diag_name(kind));
+        proto_item_set_generated(ti);
+    }
+    proto_tree_add_expert_format(d->tree, d->pinfo, &ei_smtplab_notes[kind], d->tvb, 0, 0, "%s", text);
 }
 
 static int
@@ -312,7 +277,8 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
     proto_tree *st;
     const sm_note_t *n;
     const sm_link_t *l;
-    guint activity;
+    guint activity, last_activity, i, nstages;
+    sm_stage_t stages[8];
     smtplab_draw_t d;
 
     /* Leave every other frame at once. */
@@ -337,19 +303,29 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
             smtplab_withheld(tvb, pinfo, tree, &th, f->from_client, 0);
     }
 
-    stage = sm_frame_stage(smtplab_store, f);
+    nstages = sm_frame_stages(smtplab_store, f, stages, G_N_ELEMENTS(stages));
+    stage = stages[0];
     ti = proto_tree_add_item(tree, proto_smtplab, tvb, 0, 0, ENC_NA);
-    proto_item_append_text(ti, ": %s, %s", sm_stage_name(stage), sm_role_name((sm_role_t)f->role));
+    proto_item_append_text(ti, ": %s", sm_stage_name(stage));
+    for (i = 1; i < nstages; i++)
+        proto_item_append_text(ti, " + %s", sm_stage_name(stages[i]));
+    proto_item_append_text(ti, ", %s", sm_role_name((sm_role_t)f->role));
     st = proto_item_add_subtree(ti, ett_smtplab);
 
-    ti = proto_tree_add_string(st, hf_smtplab_stage, tvb, 0, 0, sm_stage_name(stage));
-    proto_item_set_generated(ti);
+    /* One item per stage the frame carries, and per lab activity. */
+    for (i = 0; i < nstages; i++) {
+        ti = proto_tree_add_string(st, hf_smtplab_stage, tvb, 0, 0, sm_stage_name(stages[i]));
+        proto_item_set_generated(ti);
+    }
     ti = proto_tree_add_string(st, hf_smtplab_role, tvb, 0, 0, sm_role_name((sm_role_t)f->role));
     proto_item_set_generated(ti);
-    activity = sm_stage_activity(stage);
-    if (activity) {
-        ti = proto_tree_add_uint(st, hf_smtplab_activity, tvb, 0, 0, activity);
-        proto_item_set_generated(ti);
+    for (i = 0, last_activity = 0; i < nstages; i++) {
+        activity = sm_stage_activity(stages[i]);
+        if (activity && activity != last_activity) {
+            ti = proto_tree_add_uint(st, hf_smtplab_activity, tvb, 0, 0, activity);
+            proto_item_set_generated(ti);
+            last_activity = activity;
+        }
     }
 
     for (l = sm_frame_links(smtplab_store, f); l; l = l->next) {
@@ -426,6 +402,9 @@ proto_register_smtplab(void)
         { &hf_smtplab_progress,
           { "Lab stages so far", "smtplab.progress", FT_STRING, BASE_NONE, NULL, 0x0,
             "The lab stages seen so far in this connection, in lab order", HFILL } },
+        { &hf_smtplab_diag,
+          { "Diagnosis", "smtplab.diag", FT_STRING, BASE_NONE, NULL, 0x0,
+            "A diagnosis of this frame, by name (cr_nul, error_reply, ...): one item per diagnosis", HFILL } },
         { &hf_smtplab_complete,
           { "Lab session complete", "smtplab.complete", FT_BOOLEAN, BASE_NONE, NULL, 0x0,
             "The connection went through every lab stage, handshake to teardown (needs two passes)", HFILL } },
@@ -435,56 +414,27 @@ proto_register_smtplab(void)
         &ett_smtplab,
     };
 
-    static ei_register_info ei[] = {
-        { &ei_smtplab_stage_handshake,
-          { "smtplab.stage.handshake", PI_SEQUENCE, PI_CHAT, "Activity 3: TCP three-way handshake", EXPFILL } },
-        { &ei_smtplab_stage_banner,
-          { "smtplab.stage.banner", PI_SEQUENCE, PI_CHAT, "Activity 4: service ready (220 banner)", EXPFILL } },
-        { &ei_smtplab_stage_helo,
-          { "smtplab.stage.helo", PI_SEQUENCE, PI_CHAT, "Activity 5: HELO/EHLO", EXPFILL } },
-        { &ei_smtplab_stage_helo_reply,
-          { "smtplab.stage.helo_reply", PI_SEQUENCE, PI_CHAT, "Activity 6: reply to HELO/EHLO", EXPFILL } },
-        { &ei_smtplab_stage_quit,
-          { "smtplab.stage.quit", PI_SEQUENCE, PI_CHAT, "Activity 7: QUIT", EXPFILL } },
-        { &ei_smtplab_stage_quit_reply,
-          { "smtplab.stage.quit_reply", PI_SEQUENCE, PI_CHAT, "Activity 8: 221 closing reply", EXPFILL } },
-        { &ei_smtplab_diag_port_blocked,
-          { "smtplab.diag.port_blocked", PI_SEQUENCE, PI_WARN,
-            "The SMTP port did not accept the connection: try port 587", EXPFILL } },
-        { &ei_smtplab_diag_cr_nul,
-          { "smtplab.diag.cr_nul", PI_PROTOCOL, PI_WARN,
-            "Enter sent CR NUL, which ends no line: the server still waits for LF", EXPFILL } },
-        { &ei_smtplab_diag_bare_cr,
-          { "smtplab.diag.bare_cr", PI_PROTOCOL, PI_WARN,
-            "Enter sent a bare CR, which ends no line: the server still waits for LF", EXPFILL } },
-        { &ei_smtplab_diag_editing,
-          { "smtplab.diag.editing", PI_PROTOCOL, PI_WARN,
-            "Erase keystrokes sent: the server receives the raw bytes", EXPFILL } },
-        { &ei_smtplab_diag_telnet_negotiation,
-          { "smtplab.diag.telnet_negotiation", PI_PROTOCOL, PI_WARN,
-            "Telnet negotiation sent to an SMTP server", EXPFILL } },
-        { &ei_smtplab_diag_helo_no_domain,
-          { "smtplab.diag.helo_no_domain", PI_PROTOCOL, PI_WARN,
-            "HELO/EHLO without the domain RFC 5321 requires", EXPFILL } },
-        { &ei_smtplab_diag_starttls_required,
-          { "smtplab.diag.starttls_required", PI_SECURITY, PI_NOTE,
-            "The server demands STARTTLS first", EXPFILL } },
-        { &ei_smtplab_diag_error_reply,
-          { "smtplab.diag.error_reply", PI_RESPONSE_CODE, PI_WARN,
-            "Negative reply (4xx transient, 5xx permanent)", EXPFILL } },
-        { &ei_smtplab_diag_no_reply,
-          { "smtplab.diag.no_reply", PI_SEQUENCE, PI_WARN,
-            "No reply to this command in the capture", EXPFILL } },
-        { &ei_smtplab_diag_no_quit,
-          { "smtplab.diag.no_quit", PI_SEQUENCE, PI_NOTE,
-            "Connection closed without QUIT and 221", EXPFILL } },
+    /* Filled from the stage machine's table of notes. */
+    static ei_register_info ei[SM_NOTE_COUNT];
+    static const int groups[] = {
+        [SM_GROUP_SEQUENCE] = PI_SEQUENCE, [SM_GROUP_PROTOCOL] = PI_PROTOCOL, [SM_GROUP_SECURITY] = PI_SECURITY,
+        [SM_GROUP_RESPONSE_CODE] = PI_RESPONSE_CODE, [SM_GROUP_MALFORMED] = PI_MALFORMED,
     };
+    static const int severities[] = { [SM_SEV_CHAT] = PI_CHAT, [SM_SEV_NOTE] = PI_NOTE, [SM_SEV_WARN] = PI_WARN };
 
     expert_module_t *expert_smtplab;
     guint i;
 
     for (i = 0; i <= SM_PROGRESS_ALL; i++)
         smtplab_progress_text[i] = sm_progress_string(wmem_epan_scope(), (guint8)i);
+    for (i = 0; i < SM_NOTE_COUNT; i++) {
+        const sm_note_info_t *info = sm_note_info((sm_note_kind_t)i);
+        ei_register_info r = { &ei_smtplab_notes[i],
+                               { info->filter, groups[info->group], severities[info->severity], info->summary,
+                                 EXPFILL } };
+        ei_smtplab_notes[i] = (expert_field)EI_INIT;
+        ei[i] = r;
+    }
 
     proto_smtplab = proto_register_protocol("SMTP Lab", "SMTP Lab", "smtplab");
     proto_register_field_array(proto_smtplab, hf, array_length(hf));

@@ -7,22 +7,27 @@
 
 #include <string.h>
 
+/* The verbs; a partly typed line is guessed only among the guessed ones
+ * (EXPN and HELP are seldom typed, and would make "e" and "hel" fit two). */
 static const struct {
     const char *name;
     sp_command_t cmd;
+    gboolean guessed;
 } sp_commands[] = {
-    { "HELO", SP_CMD_HELO },
-    { "EHLO", SP_CMD_EHLO },
-    { "MAIL", SP_CMD_MAIL },
-    { "RCPT", SP_CMD_RCPT },
-    { "DATA", SP_CMD_DATA },
-    { "RSET", SP_CMD_RSET },
-    { "NOOP", SP_CMD_NOOP },
-    { "VRFY", SP_CMD_VRFY },
-    { "QUIT", SP_CMD_QUIT },
-    { "STARTTLS", SP_CMD_STARTTLS },
-    { "AUTH", SP_CMD_AUTH },
-    { "BDAT", SP_CMD_BDAT },
+    { "HELO", SP_CMD_HELO, TRUE },
+    { "EHLO", SP_CMD_EHLO, TRUE },
+    { "MAIL", SP_CMD_MAIL, TRUE },
+    { "RCPT", SP_CMD_RCPT, TRUE },
+    { "DATA", SP_CMD_DATA, TRUE },
+    { "RSET", SP_CMD_RSET, TRUE },
+    { "NOOP", SP_CMD_NOOP, TRUE },
+    { "VRFY", SP_CMD_VRFY, TRUE },
+    { "QUIT", SP_CMD_QUIT, TRUE },
+    { "STARTTLS", SP_CMD_STARTTLS, TRUE },
+    { "AUTH", SP_CMD_AUTH, TRUE },
+    { "BDAT", SP_CMD_BDAT, TRUE },
+    { "EXPN", SP_CMD_EXPN, FALSE },
+    { "HELP", SP_CMD_HELP, FALSE },
 };
 
 sp_command_t
@@ -59,7 +64,7 @@ sp_guess_command(const guint8 *prefix, size_t len)
         return sp_parse_command(prefix, len, NULL);
     for (i = 0; i < G_N_ELEMENTS(sp_commands); i++) {
         size_t nl = strlen(sp_commands[i].name);
-        if (len <= nl && g_ascii_strncasecmp((const char *)prefix, sp_commands[i].name, len) == 0) {
+        if (sp_commands[i].guessed && len <= nl && g_ascii_strncasecmp((const char *)prefix, sp_commands[i].name, len) == 0) {
             found = sp_commands[i].cmd;
             n++;
         }

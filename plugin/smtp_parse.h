@@ -22,7 +22,9 @@ typedef enum {
     SP_CMD_QUIT,
     SP_CMD_STARTTLS,
     SP_CMD_AUTH,
-    SP_CMD_BDAT
+    SP_CMD_BDAT,
+    SP_CMD_EXPN,
+    SP_CMD_HELP
 } sp_command_t;
 
 /* The command a line starts with (case-insensitive, up to a space or the
@@ -31,7 +33,7 @@ sp_command_t sp_parse_command(const guint8 *line, size_t len, size_t *param);
 
 /* The command that a partly typed line can only become, or SP_CMD_UNKNOWN
  * when the prefix is empty or fits several (HELO and HELP both start "hel":
- * "hel" guesses HELO, since HELP is not a command that has a stage). */
+ * "hel" guesses HELO: EXPN and HELP, seldom typed, are not guessed). */
 sp_command_t sp_guess_command(const guint8 *prefix, size_t len);
 
 /* "HELO", "STARTTLS", ... ; "unknown" for SP_CMD_UNKNOWN. */

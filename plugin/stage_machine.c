@@ -11,33 +11,19 @@
 #include "escape.h"
 #include "frame_table.h"
 #include "line_assembly.h"
+#include "tcp_track.h"
 
+/* What the server reads the client's next line as. */
 typedef enum {
-    SM_MODE_COMMANDS = 0,
-    SM_MODE_MESSAGE,  /* after 354: message lines up to the lone "." */
-    SM_MODE_BDAT,     /* inside a BDAT chunk */
-    SM_MODE_TLS       /* after STARTTLS and its 220 */
-} sm_mode_t;
-
-/* Direction indexes. */
-#define SM_CLIENT 0
-#define SM_SERVER 1
+    SM_DLG_COMMANDS = 0,
+    SM_DLG_AUTH_RESPONSE, /* a 334 asked for an AUTH response line */
+    SM_DLG_MESSAGE,       /* after DATA: message lines up to the lone "." (taken so from DATA on:
+                           * a client may send them before the 354, and a capture may lack the server) */
+    SM_DLG_TLS            /* after STARTTLS and its 220: TLS, nothing to read */
+} sm_dialogue_t;
 
 /* Commands quoted in messages are cut to this many bytes. */
 #define SM_QUOTE_MAX 60
-
-/* The frames that sent data, SYN or FIN in one direction, by the relative
- * sequence number just past them: sorted, in capture order almost always
- * appended at the end. 8 bytes a frame (a wmem_tree node took 64). */
-typedef struct {
-    guint32 end;
-    guint32 id;                   /* the frame's record in the store */
-} sm_sent_t;
-
-typedef struct {
-    sm_sent_t *v;
-    guint32 n, cap;
-} sm_sent_list_t;
 
 /* The records of a capture's frames. Records, lines and extras are named
  * by their index in their pool (from 1), so that a frame record needs no
@@ -51,10 +37,12 @@ struct sm_store {
     ft_pool_t convs;              /* sm_conv_t * */
 };
 
-/* What few frames have: markers, diagnoses, command-reply links. */
+/* What few frames have: markers, diagnoses, command-reply links, the
+ * stages of lines beyond the frame's first. */
 typedef struct {
     sm_note_t *notes;
     sm_link_t *links;
+    guint64 stages;               /* bit per sm_stage_t */
 } sm_extra_t;
 
 struct sm_conv {
@@ -63,32 +51,88 @@ struct sm_conv {
     guint32 id;                   /* index in store->convs */
     nstime_t now;                 /* time of the frame being processed */
     guint16 server_port;
-    gboolean base_known[2];
-    guint32 base[2];              /* sequence number before the first byte */
-    sm_sent_list_t sent[2];       /* frames that carried data, SYN or FIN, by relative end */
-    guint32 last_sent[2];         /* the frame that sent last (record index), 0: none yet */
+    tt_conn_t tcp;
     guint32 open[2];              /* the line being typed (index in store->lines), 0 between lines */
-    sm_frame_t *syn;
-    sm_frame_t *synack;
-    guint32 syn_count;
-    nstime_t syn_ts;
-    gboolean handshake_done;
-    gboolean refused;
-    gboolean closed;
-    gboolean quit_sent;
-    gboolean banner_done;
-    gboolean auth_continues;      /* a 334 asked for an AUTH response line */
-    guint8 mode;                  /* sm_mode_t */
-    guint64 bdat_left;
+    sm_dialogue_t dialogue;
+    guint32 replies;              /* reply lines the server sent so far */
+    nstime_t client_ts;           /* when the client last sent a byte */
+    gboolean client_sent;
     sm_exchange_t *queue_head;    /* commands waiting for their reply, oldest first */
     sm_exchange_t *queue_tail;
     sm_exchange_t *in_reply;      /* the exchange whose multi-line reply goes on */
+    sm_exchange_t *commands;      /* every command, in order (through all_next) */
+    sm_exchange_t *commands_tail;
+    const sm_exchange_t *quit;    /* the first QUIT the server read, or NULL */
+    const sm_exchange_t *answered; /* the last exchange whose final reply came */
+    gboolean helo_done, quit_done;
     guint8 progress;
     guint8 last_stage;
     guint32 first_frame;
     guint32 lab_frame[SM_LAB_STAGES]; /* where each lab stage was first reached */
-    sm_frame_t *amended;          /* an earlier frame the last sm_process gave a note, or NULL */
+    sm_frame_t *amended;          /* an earlier frame the last sm_process gave a diagnosis, or NULL */
 };
+
+/* Every marker and diagnosis: its name, summary, lab activity, group and
+ * severity. The texts of one occurrence are made where it is raised. */
+static const sm_note_info_t sm_notes[SM_NOTE_COUNT] = {
+    [SM_MARK_HANDSHAKE] = { "smtplab.stage.handshake", "Activity 3: TCP three-way handshake", 3,
+                            SM_GROUP_SEQUENCE, SM_SEV_CHAT },
+    [SM_MARK_BANNER] = { "smtplab.stage.banner", "Activity 4: service ready (220 banner)", 4,
+                         SM_GROUP_SEQUENCE, SM_SEV_CHAT },
+    [SM_MARK_HELO] = { "smtplab.stage.helo", "Activity 5: HELO/EHLO", 5, SM_GROUP_SEQUENCE, SM_SEV_CHAT },
+    [SM_MARK_HELO_REPLY] = { "smtplab.stage.helo_reply", "Activity 6: reply to HELO/EHLO", 6,
+                             SM_GROUP_SEQUENCE, SM_SEV_CHAT },
+    [SM_MARK_QUIT] = { "smtplab.stage.quit", "Activity 7: QUIT", 7, SM_GROUP_SEQUENCE, SM_SEV_CHAT },
+    [SM_MARK_QUIT_REPLY] = { "smtplab.stage.quit_reply", "Activity 8: 221 closing reply", 8,
+                             SM_GROUP_SEQUENCE, SM_SEV_CHAT },
+    [SM_DIAG_PORT_BLOCKED] = { "smtplab.diag.port_blocked",
+                               "The SMTP port did not accept the connection: try port 587", 0,
+                               SM_GROUP_SEQUENCE, SM_SEV_WARN },
+    [SM_DIAG_CR_NUL] = { "smtplab.diag.cr_nul",
+                         "Enter sent CR NUL, which ends no line: the server still waits for LF", 0,
+                         SM_GROUP_PROTOCOL, SM_SEV_WARN },
+    [SM_DIAG_EDITING] = { "smtplab.diag.editing", "Erase keystrokes sent: the server receives the raw bytes", 0,
+                          SM_GROUP_PROTOCOL, SM_SEV_WARN },
+    [SM_DIAG_TELNET_NEGOTIATION] = { "smtplab.diag.telnet_negotiation", "Telnet negotiation sent to an SMTP server",
+                                     0, SM_GROUP_PROTOCOL, SM_SEV_WARN },
+    [SM_DIAG_HELO_NO_DOMAIN] = { "smtplab.diag.helo_no_domain", "HELO/EHLO without the domain RFC 5321 requires",
+                                 0, SM_GROUP_PROTOCOL, SM_SEV_WARN },
+    [SM_DIAG_STARTTLS_REQUIRED] = { "smtplab.diag.starttls_required", "The server demands STARTTLS first", 0,
+                                    SM_GROUP_SECURITY, SM_SEV_NOTE },
+    [SM_DIAG_ERROR_REPLY] = { "smtplab.diag.error_reply", "Negative reply (4xx transient, 5xx permanent)", 0,
+                              SM_GROUP_RESPONSE_CODE, SM_SEV_WARN },
+    [SM_DIAG_NO_REPLY] = { "smtplab.diag.no_reply", "No reply to this command in the capture", 0,
+                           SM_GROUP_SEQUENCE, SM_SEV_WARN },
+    [SM_DIAG_NO_QUIT] = { "smtplab.diag.no_quit", "Connection closed without QUIT and 221", 0,
+                          SM_GROUP_SEQUENCE, SM_SEV_NOTE },
+    [SM_DIAG_BARE_CR] = { "smtplab.diag.bare_cr",
+                          "Enter sent a bare CR, which ends no line: the server still waits for LF", 0,
+                          SM_GROUP_PROTOCOL, SM_SEV_WARN },
+    [SM_DIAG_MALFORMED_REPLY] = { "smtplab.diag.malformed_reply",
+                                  "Server line without a reply code: it answers no command", 0,
+                                  SM_GROUP_MALFORMED, SM_SEV_WARN },
+    [SM_DIAG_ONE_DIRECTION] = { "smtplab.diag.one_direction",
+                                "Only one direction of the connection is in the capture", 0,
+                                SM_GROUP_SEQUENCE, SM_SEV_NOTE },
+};
+
+const sm_note_info_t *
+sm_note_info(sm_note_kind_t kind)
+{
+    return &sm_notes[kind < SM_NOTE_COUNT ? kind : SM_DIAG_ERROR_REPLY];
+}
+
+const char *
+sm_note_name(sm_note_kind_t kind)
+{
+    return kind < SM_NOTE_COUNT ? sm_notes[kind].filter : "";
+}
+
+const char *
+sm_diag_name(sm_note_kind_t kind)
+{
+    return SM_NOTE_IS_DIAG(kind) && kind < SM_NOTE_COUNT ? sm_notes[kind].filter + strlen("smtplab.diag.") : "";
+}
 
 static const char *const sm_stage_names[SM_ST_COUNT] = {
     [SM_ST_NONE] = "",
@@ -119,6 +163,10 @@ static const char *const sm_stage_names[SM_ST_COUNT] = {
     [SM_ST_AUTH_REPLY] = "auth-reply",
     [SM_ST_BDAT] = "bdat",
     [SM_ST_BDAT_REPLY] = "bdat-reply",
+    [SM_ST_EXPN] = "expn",
+    [SM_ST_EXPN_REPLY] = "expn-reply",
+    [SM_ST_HELP] = "help",
+    [SM_ST_HELP_REPLY] = "help-reply",
     [SM_ST_UNKNOWN] = "unknown",
     [SM_ST_UNKNOWN_REPLY] = "unknown-reply",
     [SM_ST_TLS] = "tls",
@@ -178,15 +226,15 @@ sm_progress_string(wmem_allocator_t *scope, guint8 progress)
     return wmem_strbuf_finalize(sb);
 }
 
-/* A lab stage reached at frame f; the first time is kept for reports. */
+/* A lab step done at frame num; the first time is kept for reports. */
 static void
-sm_seen(sm_conv_t *c, const sm_frame_t *f, sm_stage_t lab_stage)
+sm_seen(sm_conv_t *c, guint32 num, sm_stage_t lab_stage)
 {
     guint i = lab_stage - SM_ST_HANDSHAKE;
 
     c->progress |= (guint8)(1u << i);
     if (!c->lab_frame[i])
-        c->lab_frame[i] = f->num;
+        c->lab_frame[i] = num;
 }
 
 gboolean
@@ -231,6 +279,7 @@ sm_conv_new(sm_store_t *store, guint16 server_port)
     c->scope = store->scope;
     c->store = store;
     c->server_port = server_port;
+    tt_init(&c->tcp, store->scope);
     return c;
 }
 
@@ -248,82 +297,26 @@ sm_extra(sm_conv_t *c, sm_frame_t *f)
     return (sm_extra_t *)ft_pool_get(&c->store->extras, f->extra);
 }
 
+static const sm_extra_t *
+sm_extra_of(const sm_store_t *store, const sm_frame_t *f)
+{
+    return f->extra ? (const sm_extra_t *)ft_pool_get(&store->extras, f->extra) : NULL;
+}
+
 const sm_note_t *
 sm_frame_notes(const sm_store_t *store, const sm_frame_t *f)
 {
-    return f->extra ? ((const sm_extra_t *)ft_pool_get(&store->extras, f->extra))->notes : NULL;
+    const sm_extra_t *x = sm_extra_of(store, f);
+
+    return x ? x->notes : NULL;
 }
 
 const sm_link_t *
 sm_frame_links(const sm_store_t *store, const sm_frame_t *f)
 {
-    return f->extra ? ((const sm_extra_t *)ft_pool_get(&store->extras, f->extra))->links : NULL;
-}
+    const sm_extra_t *x = sm_extra_of(store, f);
 
-/* The first index whose end is >= key. */
-static guint32
-sm_sent_search(const sm_sent_list_t *l, guint32 key)
-{
-    guint32 lo = 0, hi = l->n;
-
-    while (lo < hi) {
-        guint32 mid = lo + (hi - lo) / 2;
-        if (l->v[mid].end < key)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-/* Records frame f as sending up to key; a frame recorded before with the
- * same end is replaced, as a retransmission replaces what it repeats. */
-static void
-sm_sent_insert(sm_conv_t *c, sm_sent_list_t *l, guint32 key, guint32 id)
-{
-    guint32 i;
-
-    if (l->n && l->v[l->n - 1].end < key) {
-        i = l->n;
-    } else {
-        i = sm_sent_search(l, key);
-        if (i < l->n && l->v[i].end == key) {
-            l->v[i].id = id;
-            return;
-        }
-    }
-    if (l->n == l->cap) {
-        l->cap = l->cap ? l->cap * 2 : 8;
-        l->v = (sm_sent_t *)wmem_realloc(c->scope, l->v, l->cap * sizeof(sm_sent_t));
-    }
-    if (i < l->n)
-        memmove(&l->v[i + 1], &l->v[i], (l->n - i) * sizeof(sm_sent_t));
-    l->v[i].end = key;
-    l->v[i].id = id;
-    l->n++;
-}
-
-/* The frame that sent up to exactly key, or 0. */
-static guint32
-sm_sent_lookup(const sm_sent_list_t *l, guint32 key)
-{
-    guint32 i = sm_sent_search(l, key);
-
-    return (i < l->n && l->v[i].end == key) ? l->v[i].id : 0;
-}
-
-/* The frame with the largest end <= key, or 0. */
-static guint32
-sm_sent_lookup_le(const sm_sent_list_t *l, guint32 key)
-{
-    guint32 i;
-
-    if (l->n && l->v[l->n - 1].end <= key)
-        return l->v[l->n - 1].id;
-    i = sm_sent_search(l, key);
-    if (i < l->n && l->v[i].end == key)
-        return l->v[i].id;
-    return i ? l->v[i - 1].id : 0;
+    return x ? x->links : NULL;
 }
 
 static sm_note_t *
@@ -354,14 +347,16 @@ sm_mark(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind, const sm_exchange_t *e
     sm_note_add(c, f, kind)->u.ex = ex;
 }
 
-/* What a reply answers, for messages: the command quoted, or the
- * connection (the banner), or no command. */
+/* What a reply answers, for messages: the command quoted, the connection
+ * (the banner), or nothing. */
 static char *
 sm_exchange_what(wmem_allocator_t *scope, const sm_exchange_t *ex)
 {
+    if (ex->cmd_text && !*ex->cmd_text)
+        return wmem_strdup(scope, "an empty line");
     if (ex->cmd_text)
         return wmem_strdup_printf(scope, "\"%s\"", ex->cmd_text);
-    return wmem_strdup(scope, ex->stage == SM_ST_BANNER ? "the connection" : "no command");
+    return wmem_strdup(scope, ex->stage == SM_ST_BANNER ? "the connection" : "no command waiting");
 }
 
 const char *
@@ -375,24 +370,23 @@ sm_note_text(const sm_note_t *n, guint32 num, wmem_allocator_t *scope)
             "Activity 3: TCP three-way handshake complete: SYN (frame %u), SYN/ACK (frame %u), ACK (frame %u)",
             n->u.frames[0], n->u.frames[1], num);
     case SM_MARK_BANNER:
-        return wmem_strdup_printf(scope, "Activity 4: the server's %u greeting (banner)%s", ex->code,
-            ex->code == 220 ? ": service ready, the client may send HELO or EHLO" : "");
+        return wmem_strdup_printf(scope,
+            "Activity 4: the server's 220 greeting (banner): service ready, the client may send HELO or EHLO");
     case SM_MARK_HELO:
-        return wmem_strdup_printf(scope, "Activity 5: the client greets the server with \"%s\" (%u segment%s)",
-            ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s");
-    case SM_MARK_HELO_REPLY: {
-        char *what = sm_exchange_what(NULL, ex);
-        char *text = wmem_strdup_printf(scope, "Activity 6: the server answers %s with %u%s", what, ex->code,
-            ex->code / 100 == 2 ? " (accepted)" : "");
-        wmem_free(NULL, what);
-        return text;
-    }
+        return wmem_strdup_printf(scope,
+            "Activity 5: the client greets the server with \"%s\" (%u segment%s), accepted with %u in frame %u",
+            ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s", ex->code, ex->reply_frame);
+    case SM_MARK_HELO_REPLY:
+        return wmem_strdup_printf(scope, "Activity 6: the server accepts \"%s\" (frame %u) with %u",
+            ex->cmd_text, ex->cmd_frame, ex->code);
     case SM_MARK_QUIT:
-        return wmem_strdup_printf(scope, "Activity 7: the client ends the session with \"%s\" (%u segment%s)",
-            ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s");
+        return wmem_strdup_printf(scope,
+            "Activity 7: the client ends the session with \"%s\" (%u segment%s), answered 221 in frame %u",
+            ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s", ex->reply_frame);
     case SM_MARK_QUIT_REPLY:
-        return wmem_strdup_printf(scope, "Activity 8: the server answers QUIT with %u%s", ex->code,
-            ex->code == 221 ? " (closing): the connection closes next" : "");
+        return wmem_strdup_printf(scope,
+            "Activity 8: the server answers QUIT (frame %u) with 221 (closing): the connection closes next",
+            ex->cmd_frame);
     default:
         return n->u.text;
     }
@@ -446,6 +440,8 @@ sm_command_stage(sp_command_t cmd)
     case SP_CMD_STARTTLS: return SM_ST_STARTTLS;
     case SP_CMD_AUTH:     return SM_ST_AUTH;
     case SP_CMD_BDAT:     return SM_ST_BDAT;
+    case SP_CMD_EXPN:     return SM_ST_EXPN;
+    case SP_CMD_HELP:     return SM_ST_HELP;
     default:              return SM_ST_UNKNOWN;
     }
 }
@@ -459,11 +455,21 @@ sm_reply_stage(sm_stage_t cmd_stage)
         return SM_ST_BANNER;
     case SM_ST_HELO: case SM_ST_QUIT: case SM_ST_MAIL: case SM_ST_RCPT: case SM_ST_DATA:
     case SM_ST_MESSAGE: case SM_ST_RSET: case SM_ST_NOOP: case SM_ST_VRFY: case SM_ST_STARTTLS:
-    case SM_ST_AUTH: case SM_ST_BDAT: case SM_ST_UNKNOWN:
+    case SM_ST_AUTH: case SM_ST_BDAT: case SM_ST_EXPN: case SM_ST_HELP: case SM_ST_UNKNOWN:
         return (sm_stage_t)(cmd_stage + 1);
     default:
         return SM_ST_UNKNOWN_REPLY;
     }
+}
+
+/* The frame carries a line (or chunk bytes) of this stage. */
+static void
+sm_frame_add_stage(sm_conv_t *c, sm_frame_t *f, sm_stage_t st)
+{
+    if (!f->stage)
+        f->stage = (guint8)st;
+    else if (f->stage != st)
+        sm_extra(c, f)->stages |= G_GUINT64_CONSTANT(1) << st;
 }
 
 /* The note on a frame whose client bytes hold telnet commands. An SMTP
@@ -488,13 +494,15 @@ sm_telnet_text(sm_conv_t *c, const sm_packet_t *pkt)
 }
 
 static sm_exchange_t *
-sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, char *text, const sm_line_in_t *l)
+sm_push(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt, sm_stage_t stage, char *text,
+        const sm_line_in_t *l)
 {
     sm_exchange_t *ex = wmem_new0(c->scope, sm_exchange_t);
     guint32 crnul, cr;
 
     ex->stage = stage;
     ex->cmd_frame = f->num;
+    ex->cmd_id = id;
     ex->cmd_ts = pkt->ts;
     ex->cmd_text = text;
     ex->raw_text = sm_quote(c->scope, l->raw, l->raw_len);
@@ -513,6 +521,11 @@ sm_push(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, sm_stage_t stage, c
     else
         c->queue_head = ex;
     c->queue_tail = ex;
+    if (c->commands_tail)
+        c->commands_tail->all_next = ex;
+    else
+        c->commands = ex;
+    c->commands_tail = ex;
     sm_link(c, f, ex, TRUE);
     return ex;
 }
@@ -531,25 +544,44 @@ sm_pop(sm_conv_t *c)
     return ex;
 }
 
-/* The first close of the connection (FIN or RST). */
+/* The first close of the connection (FIN or RST, not the RST that refuses
+ * it): a session ends with QUIT and 221; say who closed it, and after what. */
 static void
 sm_closing(sm_conv_t *c, sm_frame_t *f, gboolean from_client)
 {
-    if (c->closed)
+    const sm_exchange_t *last = c->answered;
+
+    sm_seen(c, f->num, SM_ST_TEARDOWN);
+    /* After STARTTLS the commands are encrypted: QUIT cannot be seen. A
+     * capture with no client frame cannot tell. A client may close right
+     * after QUIT, before the 221 arrives: a QUIT left unanswered is
+     * no_reply's business. */
+    if (!c->tcp.handshake_done || c->dialogue == SM_DLG_TLS || c->quit || !c->tcp.frames[TT_CLIENT])
         return;
-    c->closed = TRUE;
-    sm_seen(c, f, SM_ST_TEARDOWN);
-    /* After STARTTLS the commands are encrypted: QUIT cannot be seen. */
-    /* A client may close right after QUIT, before the 221 arrives: a QUIT
-     * left unanswered is no_reply's business. */
-    if (c->handshake_done && c->mode != SM_MODE_TLS && !c->quit_sent)
+    if (from_client) {
+        sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup(c->scope,
+            "The client closed the connection without sending QUIT: a session ends with QUIT and the server's 221 "
+            "reply. Type QUIT and wait for the 221 before closing"));
+    } else if (!c->replies) {
+        sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup(c->scope,
+            "The server closed the connection without a greeting: it accepted the TCP connection but sent no "
+            "220 banner, so no SMTP session took place. The service is not taking mail now: try again later, or "
+            "another server"));
+    } else if (last) {
+        char *what = sm_exchange_what(NULL, last);
         sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup_printf(c->scope,
-            "The %s closed the connection without QUIT: a session ends with QUIT and the server's 221 reply",
-            from_client ? "client" : "server"));
+            "The server closed the connection after its %u reply (frame %u) to %s, before the client sent QUIT: "
+            "the server ended the session, and that reply says why",
+            last->code, last->reply_frame, what));
+        wmem_free(NULL, what);
+    } else {
+        sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup(c->scope,
+            "The server closed the connection before the client sent QUIT: the server ended the session"));
+    }
 }
 
 /* Enter presses that ended no line: the server has received no line end
- * and still waits for LF. A bare CR is known once the byte after it comes,
+ * and still waits for LF. A bare CR is known once the next byte comes,
  * so when it ended an earlier segment the note goes to that frame. */
 static void
 sm_enter_notes(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt)
@@ -581,8 +613,7 @@ sm_enter_notes(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt)
 static void
 sm_typing_notes(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
 {
-    if (l->backspaces)
-    {
+    if (l->backspaces) {
         char *raw = sm_quote(NULL, l->raw, l->raw_len);
         char *edited = sm_quote(NULL, l->edited, l->edited_len);
         sm_note(c, f, SM_DIAG_EDITING, wmem_strdup_printf(c->scope,
@@ -593,41 +624,37 @@ sm_typing_notes(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
     }
 }
 
-/* A command line (or the command after a BDAT chunk): its stage. */
+/* A command line: its stage is the command the person meant (a failed
+ * attempt keeps it); what it does to the session is the command the server
+ * read. */
 static sm_stage_t
-sm_command_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_line_in_t *l,
-                const guint8 *text, size_t len)
+sm_command_line(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt, const sm_line_in_t *l)
 {
-    size_t param;
-    sp_command_t cmd = sp_parse_command(text, len, &param);
-    sm_stage_t stage = sm_command_stage(cmd);
-    char *quote = sm_quote(c->scope, text, len);
-    sm_exchange_t *ex = sm_push(c, f, pkt, stage, quote, l);
+    size_t param, got_param;
+    sp_command_t meant = sp_parse_command(l->edited, l->edited_len, &param);
+    gboolean as_meant = l->raw_len == l->edited_len && memcmp(l->raw, l->edited, l->raw_len) == 0;
+    sp_command_t got = as_meant ? meant : sp_parse_command(l->raw, l->raw_len, &got_param);
+    sm_stage_t stage = sm_command_stage(meant);
+    sm_exchange_t *ex = sm_push(c, f, id, pkt, stage, sm_quote(c->scope, l->edited, l->edited_len), l);
 
-    switch (cmd) {
+    if (as_meant)
+        got_param = param;
+    switch (got) {
     case SP_CMD_HELO:
     case SP_CMD_EHLO:
-        sm_seen(c, f, SM_ST_HELO);
-        sm_mark(c, f, SM_MARK_HELO, ex);
-        if (param >= len)
+        if (got_param >= l->raw_len)
             sm_note(c, f, SM_DIAG_HELO_NO_DOMAIN, wmem_strdup_printf(c->scope,
                 "%s without a domain: RFC 5321 requires the client's name, as in \"%s lab.example\"; "
-                "servers may answer 501", sp_command_name(cmd), sp_command_name(cmd)));
+                "servers may answer 501", sp_command_name(got), sp_command_name(got)));
         break;
     case SP_CMD_QUIT:
-        c->quit_sent = TRUE;
-        sm_seen(c, f, SM_ST_QUIT);
-        sm_mark(c, f, SM_MARK_QUIT, ex);
+        if (!c->quit)
+            c->quit = ex;
         break;
-    case SP_CMD_BDAT: {
-        guint64 size;
-        gboolean last;
-        if (sp_parse_bdat(text + param, len - param, &size, &last) && size > 0) {
-            c->mode = SM_MODE_BDAT;
-            c->bdat_left = size;
-        }
+    case SP_CMD_DATA:
+        /* The message follows; the reply to DATA says whether it was taken. */
+        c->dialogue = SM_DLG_MESSAGE;
         break;
-    }
     default:
         break;
     }
@@ -635,61 +662,136 @@ sm_command_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_li
 }
 
 static sm_stage_t
-sm_client_line(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, const sm_line_in_t *l)
+sm_client_line(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt, const sm_line_in_t *l)
 {
-    if (c->mode == SM_MODE_BDAT) {
-        size_t skip;
-        if (c->bdat_left >= l->total_len) {
-            c->bdat_left -= l->total_len;
-            if (c->bdat_left == 0)
-                c->mode = SM_MODE_COMMANDS;
-            return SM_ST_BDAT;
-        }
-        /* The chunk ends inside this line: what follows is a command. */
-        skip = (size_t)c->bdat_left;
-        c->bdat_left = 0;
-        c->mode = SM_MODE_COMMANDS;
-        if (skip >= l->raw_len)
-            return SM_ST_BDAT;
-        return sm_command_line(c, f, pkt, l, l->raw + skip, l->raw_len - skip);
-    }
-
     sm_typing_notes(c, f, l);
 
-    if (c->mode == SM_MODE_MESSAGE) {
-        if (l->edited_len == 1 && l->edited[0] == '.') {
-            sm_push(c, f, pkt, SM_ST_MESSAGE, wmem_strdup(c->scope, "."), l);
-            c->mode = SM_MODE_COMMANDS;
+    switch (c->dialogue) {
+    case SM_DLG_MESSAGE:
+        /* The server ends the message at the line it receives as ".". */
+        if (l->raw_len == 1 && l->raw[0] == '.') {
+            sm_push(c, f, id, pkt, SM_ST_MESSAGE, wmem_strdup(c->scope, "."), l);
+            c->dialogue = SM_DLG_COMMANDS;
         }
         return SM_ST_MESSAGE;
-    }
-    if (c->auth_continues) {
-        c->auth_continues = FALSE;
-        sm_push(c, f, pkt, SM_ST_AUTH, wmem_strdup(c->scope, "(AUTH response)"), l);
+    case SM_DLG_AUTH_RESPONSE:
+        c->dialogue = SM_DLG_COMMANDS;
+        sm_push(c, f, id, pkt, SM_ST_AUTH, wmem_strdup(c->scope, "(AUTH response)"), l);
         return SM_ST_AUTH;
+    default:
+        return sm_command_line(c, f, id, pkt, l);
     }
-    return sm_command_line(c, f, pkt, l, l->edited, l->edited_len);
 }
 
-/* The note on a negative reply: the reply, then its cause where the line
- * shows one (bytes the person did not mean the server to read), then what
- * to do. */
+/* TRUE when text holds word, in any case. */
+static gboolean
+sm_has_word(const char *text, const char *word)
+{
+    char *low = g_ascii_strdown(text, -1);
+    gboolean has = strstr(low, word) != NULL;
+
+    g_free(low);
+    return has;
+}
+
+/* The note on a negative reply: what the reply means, its cause where the
+ * line shows one (bytes the person did not mean the server to read), and
+ * what to do, by what the reply means (RFC 5321 section 4.2, RFC 3463). */
 static char *
 sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, const char *enh, const char *text,
                     const char *what)
 {
-    const char *cause = "";
+    guint16 code = r->code;
+    gboolean policy = (r->has_enhanced && r->enh_subject == 7) || code == 530 || code == 553;
+    const char *verb = ex->cmd_text ? ex->cmd_text : "";
+    const char *cause = NULL, *todo = NULL;
 
-    if (ex->enters)
-        cause = ": an Enter in the line sent CR NUL or a bare CR, which ends no line, so the server read what was "
+    if (ex->enters) {
+        cause = "an Enter in the line sent CR NUL or a bare CR, which ends no line, so the server read what was "
                 "typed before and after it as one line";
-    else if (ex->telnet)
-        cause = wmem_strdup_printf(c->scope, ": the line holds the telnet command bytes %s, which the server read "
-                                   "as characters of the command", ex->telnet);
-    return wmem_strdup_printf(c->scope, "%s negative reply %u%s to %s: \"%s\"%s%s",
-                              r->code < 500 ? "Transient" : "Permanent", r->code, enh, what, text, cause,
-                              r->code < 500 ? ": the server may accept it later"
-                                            : ": correct the command before sending it again");
+        todo = "Type the line again with Enter sending CR LF";
+    } else if (ex->telnet) {
+        cause = wmem_strdup_printf(c->scope, "the line holds the telnet command bytes %s, which the server read as "
+                                   "characters of the command", ex->telnet);
+        todo = "Type the line again without a telnet command in it (nc -C and plink -raw send none)";
+    }
+
+    if (code == 421) {
+        /* The server ends the session: at a timeout, a shutdown, too many errors. */
+        GString *why = g_string_new(NULL);
+        char *out;
+        if (c->client_sent) {
+            nstime_t idle;
+            nstime_delta(&idle, &c->now, &c->client_ts);
+            g_string_append_printf(why, ", %.1f s after the client last sent anything", nstime_to_sec(&idle));
+        }
+        if (sm_has_word(text, "timeout") || sm_has_word(text, "timed out"))
+            g_string_append(why, ": it waited too long for the next command. Type each line without long pauses; "
+                                 "connect again and start over");
+        else
+            g_string_append(why, ". Connect again later and start over");
+        out = wmem_strdup_printf(c->scope, "The server closes the session with 421%s \"%s\"%s%s%s",
+                                 enh, text, ex->cmd_text ? " in reply to " : ", with no command waiting",
+                                 ex->cmd_text ? what : "", why->str);
+        g_string_free(why, TRUE);
+        return out;
+    }
+    if (cause)
+        return wmem_strdup_printf(c->scope, "The server could not read the line it received, \"%s\": %u%s \"%s\": %s. "
+                                  "%s", ex->raw_text ? ex->raw_text : "", code, enh, text, cause, todo);
+    if (ex->stage == SM_ST_MESSAGE)
+        return wmem_strdup_printf(c->scope, "The server refused the message (%u%s \"%s\" after its end \".\")%s",
+                                  code, enh, text,
+                                  code < 500 ? ": it may take it later: send it again in a while"
+                                             : ": it will not deliver it; the reply says why (content, size, sender, "
+                                               "recipients or policy)");
+    if (policy) {
+        const char *todo = sm_has_word(text, "relay")
+            ? "the server does not relay mail to other domains: send to an address the server itself takes mail for"
+            : "authenticate first (AUTH, after STARTTLS where the server requires it), or use a server that accepts "
+              "mail from you";
+        return wmem_strdup_printf(c->scope, "The server refuses %s by its policy: %u%s \"%s\": %s", what, code, enh,
+                                  text, todo);
+    }
+    /* A standard verb, received as typed, that the server does not know. */
+    if (code == 502 || code == 504 ||
+        (code == 500 && ex->stage != SM_ST_UNKNOWN && ex->raw_text == ex->cmd_text &&
+         (sm_has_word(text, "not recognized") || sm_has_word(text, "unrecognized") ||
+          sm_has_word(text, "not implemented") || sm_has_word(text, "unknown command"))))
+        return wmem_strdup_printf(c->scope, "The server does not offer %s: %u%s \"%s\": it leaves the command out or "
+                                  "has it disabled (RFC 5321 lets servers refuse VRFY, EXPN and HELP); go on without it",
+                                  what, code, enh, text);
+    if (code == 500 || code == 501)
+        return wmem_strdup_printf(c->scope, "The server could not read the line it received, \"%s\": %u%s \"%s\". "
+                                  "Type the command again as RFC 5321 spells it, as in \"HELO lab.example\", "
+                                  "\"MAIL FROM:<you@lab.example>\"",
+                                  ex->raw_text ? ex->raw_text : verb, code, enh, text);
+    if (code == 503)
+        return wmem_strdup_printf(c->scope, "Command out of sequence: %u%s \"%s\" to %s. Send the steps in order: "
+                                  "HELO or EHLO, MAIL FROM, RCPT TO, DATA", code, enh, text, what);
+    if (code == 550 || code == 551 || code == 552)
+        return wmem_strdup_printf(c->scope, "The server refuses %s: %u%s \"%s\": check the address (or size) the "
+                                  "reply names", what, code, enh, text);
+    if (code < 500)
+        return wmem_strdup_printf(c->scope, "Transient negative reply %u%s to %s: \"%s\": the server may accept it "
+                                  "later; send it again in a while", code, enh, what, text);
+    return wmem_strdup_printf(c->scope, "Permanent negative reply %u%s to %s: \"%s\": the server will not accept it "
+                              "as sent; the reply says why", code, enh, what, text);
+}
+
+/* A lab step done: its markers, and the stages it completes. */
+static void
+sm_step_done(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, sm_note_kind_t cmd_mark, sm_note_kind_t reply_mark,
+             sm_stage_t cmd_stage)
+{
+    sm_frame_t *cmd = sm_frame_by_id(c->store, ex->cmd_id);
+
+    if (cmd) {
+        sm_mark(c, cmd, cmd_mark, ex);
+        sm_seen(c, cmd->num, cmd_stage);
+    }
+    sm_mark(c, f, reply_mark, ex);
+    sm_seen(c, f->num, (sm_stage_t)(cmd_stage + 1));
 }
 
 /* Diagnoses and session changes that a final reply line brings. */
@@ -699,32 +801,44 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
     ex->reply_frame = f->num;
     ex->reply_ts = c->now;
     ex->code = r->code;
+    c->answered = ex;
 
     switch (ex->stage) {
     case SM_ST_BANNER:
-        c->banner_done = TRUE;
-        sm_seen(c, f, SM_ST_BANNER);
-        sm_mark(c, f, SM_MARK_BANNER, ex);
+        if (r->code == 220) {
+            ex->success = TRUE;
+            sm_seen(c, f->num, SM_ST_BANNER);
+            sm_mark(c, f, SM_MARK_BANNER, ex);
+        }
         break;
     case SM_ST_HELO:
-        sm_seen(c, f, SM_ST_HELO_REPLY);
-        sm_mark(c, f, SM_MARK_HELO_REPLY, ex);
+        /* The step is done once, by the first HELO/EHLO the server accepts. */
+        ex->success = r->code / 100 == 2;
+        if (ex->success && !c->helo_done) {
+            c->helo_done = TRUE;
+            sm_step_done(c, f, ex, SM_MARK_HELO, SM_MARK_HELO_REPLY, SM_ST_HELO);
+        }
         break;
     case SM_ST_QUIT:
-        sm_seen(c, f, SM_ST_QUIT_REPLY);
-        sm_mark(c, f, SM_MARK_QUIT_REPLY, ex);
+        ex->success = r->code == 221;
+        if (ex->success && !c->quit_done) {
+            c->quit_done = TRUE;
+            sm_step_done(c, f, ex, SM_MARK_QUIT, SM_MARK_QUIT_REPLY, SM_ST_QUIT);
+        }
         break;
     case SM_ST_DATA:
-        if (r->code == 354)
-            c->mode = SM_MODE_MESSAGE;
+        /* DATA refused: the lines after it were commands after all (the
+         * ones still to come are). */
+        if (r->code != 354 && c->dialogue == SM_DLG_MESSAGE)
+            c->dialogue = SM_DLG_COMMANDS;
         break;
     case SM_ST_STARTTLS:
         if (r->code == 220)
-            c->mode = SM_MODE_TLS;
+            c->dialogue = SM_DLG_TLS;
         break;
     case SM_ST_AUTH:
         if (r->code == 334)
-            c->auth_continues = TRUE;
+            c->dialogue = SM_DLG_AUTH_RESPONSE;
         break;
     default:
         break;
@@ -738,8 +852,7 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
         char *text = sm_quote(NULL, l->raw + MIN(r->text, l->raw_len), l->raw_len - MIN(r->text, l->raw_len));
         char *what = sm_exchange_what(NULL, ex);
         gboolean starttls = r->code == 530 &&
-            ((r->has_enhanced && r->enh_subject == 7 && r->enh_detail == 0) ||
-             g_strstr_len(text, -1, "STARTTLS") || g_strstr_len(text, -1, "starttls"));
+            ((r->has_enhanced && r->enh_subject == 7 && r->enh_detail == 0) || sm_has_word(text, "starttls"));
         if (starttls)
             sm_note(c, f, SM_DIAG_STARTTLS_REQUIRED, wmem_strdup_printf(c->scope,
                 "The server demands STARTTLS before %s (%u%s: \"%s\"): send STARTTLS, then EHLO again over TLS, "
@@ -752,40 +865,54 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
     }
 }
 
+/* The exchange a reply line that begins a reply answers: the greeting (220
+ * or 554, the server's first words, unless the capture began later and a
+ * command waits), else the oldest command waiting, else none. */
+static sm_exchange_t *
+sm_answered_by(sm_conv_t *c, const sp_reply_t *r)
+{
+    sm_exchange_t *ex;
+
+    if (c->replies == 0 && (r->code == 220 || r->code == 554) && (!c->queue_head || c->tcp.syn_num)) {
+        ex = wmem_new0(c->scope, sm_exchange_t);
+        ex->stage = SM_ST_BANNER;
+        return ex;
+    }
+    ex = sm_pop(c);
+    if (!ex) {
+        /* A reply with no command waiting (421 at a timeout, say). */
+        ex = wmem_new0(c->scope, sm_exchange_t);
+        ex->stage = SM_ST_UNKNOWN;
+    }
+    return ex;
+}
+
 static sm_stage_t
 sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
 {
     sp_reply_t r;
-    gboolean ok = sp_parse_reply(l->raw, l->raw_len, &r);
-    sm_exchange_t *ex = c->in_reply;
+    sm_exchange_t *ex;
 
-    if (!ex) {
-        /* The server speaks first: its first reply is the banner (220, or
-         * 554 for "no service"), unless the capture began later. A line
-         * that is no reply (HTTP, TLS, noise) is no banner. */
-        if (!c->banner_done && ok && (c->syn || r.code == 220 || r.code == 554)) {
-            ex = wmem_new0(c->scope, sm_exchange_t);
-            ex->stage = SM_ST_BANNER;
-        } else {
-            c->banner_done = TRUE;
-            ex = sm_pop(c);
-        }
-        if (!ex) {
-            /* A reply that answers no command (421 on a timeout, say). */
-            ex = wmem_new0(c->scope, sm_exchange_t);
-            ex->stage = SM_ST_UNKNOWN;
-        }
-        c->in_reply = ex;
+    if (!sp_parse_reply(l->raw, l->raw_len, &r)) {
+        /* No reply code: a piece of a reply split by a bare LF, or not SMTP.
+         * It answers nothing; a reply it interrupts goes on. */
+        char *q = sm_quote(NULL, l->raw, l->raw_len);
+        sm_note(c, f, SM_DIAG_MALFORMED_REPLY, wmem_strdup_printf(c->scope,
+            "Server line without a reply code: \"%s\". Every SMTP reply line starts with a three-digit code, so "
+            "this line answers no command: it is a piece of a reply that a bare LF split (a server echoing the "
+            "client's bytes can do that), or the port does not speak SMTP", q));
+        wmem_free(NULL, q);
+        ex = c->in_reply ? c->in_reply : c->queue_head;
+        return ex ? sm_reply_stage(ex->stage) : (c->replies ? SM_ST_UNKNOWN_REPLY : SM_ST_BANNER);
     }
+    ex = c->in_reply;
+    if (!ex)
+        ex = c->in_reply = sm_answered_by(c, &r);
+    c->replies++;
     sm_link(c, f, ex, FALSE);
-    if (!ok || r.last) {
+    if (r.last) {
         c->in_reply = NULL;
-        if (!ok) {
-            ex->reply_frame = f->num;
-            ex->reply_ts = c->now;
-        } else {
-            sm_final_reply(c, f, ex, &r, l);
-        }
+        sm_final_reply(c, f, ex, &r, l);
     }
     return sm_reply_stage(ex->stage);
 }
@@ -794,35 +921,25 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
 static sm_stage_t
 sm_guess(sm_conv_t *c, int dir, const sm_packet_t *pkt)
 {
-    if (dir == SM_SERVER) {
-        sm_exchange_t *ex = c->in_reply ? c->in_reply : c->queue_head;
-        if (!c->in_reply && !c->banner_done)
+    if (dir == TT_SERVER) {
+        const sm_exchange_t *ex = c->in_reply ? c->in_reply : c->queue_head;
+        if (!c->in_reply && !c->replies && !c->queue_head)
             return SM_ST_BANNER;
         return ex ? sm_reply_stage(ex->stage) : SM_ST_UNKNOWN_REPLY;
     }
-    switch (c->mode) {
-    case SM_MODE_MESSAGE: return SM_ST_MESSAGE;
-    case SM_MODE_BDAT:    return SM_ST_BDAT;
-    default: break;
+    switch (c->dialogue) {
+    case SM_DLG_MESSAGE:        return SM_ST_MESSAGE;
+    case SM_DLG_AUTH_RESPONSE:  return SM_ST_AUTH;
+    default:                    return sm_command_stage(sp_guess_command(pkt->open_prefix, pkt->open_prefix_len));
     }
-    if (c->auth_continues)
-        return SM_ST_AUTH;
-    return sm_command_stage(sp_guess_command(pkt->open_prefix, pkt->open_prefix_len));
-}
-
-static guint32
-sm_rel(const sm_conv_t *c, int dir, guint32 seq)
-{
-    return seq - c->base[dir];
 }
 
 static void
-sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
+sm_payload(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt, int dir)
 {
     guint32 i;
-    sm_stage_t first = SM_ST_NONE;
 
-    if (c->mode == SM_MODE_TLS) {
+    if (c->dialogue == SM_DLG_TLS) {
         f->role = SM_ROLE_DATA;
         f->stage = SM_ST_TLS;
         return;
@@ -832,57 +949,53 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt, int dir)
          * the stage of the segment it repeats, anything else (out of
          * order, say) that of the data sent last in its direction. */
         f->role = SM_ROLE_DATA;
-        f->ref = sm_sent_lookup(&c->sent[dir], sm_rel(c, dir, pkt->seq + pkt->payload_len));
-        if (!f->ref)
-            f->ref = c->last_sent[dir];
+        f->ref = tt_data_frame(&c->tcp, dir, pkt->seq, pkt->payload_len);
         if (!f->ref)
             f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
         return;
     }
 
-    if (dir == SM_CLIENT)
+    if (dir == TT_CLIENT) {
+        c->client_ts = pkt->ts;
+        c->client_sent = TRUE;
         sm_enter_notes(c, f, pkt);
-    if (dir == SM_CLIENT && pkt->telnet_commands)
-        sm_note(c, f, SM_DIAG_TELNET_NEGOTIATION, sm_telnet_text(c, pkt));
+        if (pkt->telnet_commands)
+            sm_note(c, f, SM_DIAG_TELNET_NEGOTIATION, sm_telnet_text(c, pkt));
+        /* Chunk bytes come right after their BDAT line, or first in the segment. */
+        if (pkt->chunk_bytes && !pkt->nlines)
+            sm_frame_add_stage(c, f, SM_ST_BDAT);
+    }
 
     for (i = 0; i < pkt->nlines; i++) {
-        sm_stage_t st = dir == SM_CLIENT ? sm_client_line(c, f, pkt, &pkt->lines[i])
+        sm_stage_t st = dir == TT_CLIENT ? sm_client_line(c, f, id, pkt, &pkt->lines[i])
                                          : sm_server_line(c, f, &pkt->lines[i]);
         /* Only a line begun in earlier frames is pointed at (by them). */
         if (i == 0 && pkt->continues_line && c->open[dir])
             *(guint8 *)ft_pool_get(&c->store->lines, c->open[dir]) = (guint8)st;
-        if (i == 0)
-            first = st;
+        sm_frame_add_stage(c, f, st);
     }
+    if (pkt->nlines && pkt->chunk_bytes)
+        sm_frame_add_stage(c, f, SM_ST_BDAT);
     if (pkt->nlines)
         c->open[dir] = 0;
 
-    if (pkt->nlines) {
-        f->stage = (guint8)first;
-        f->role = dir == SM_CLIENT ? SM_ROLE_LINE : SM_ROLE_REPLY;
-    } else {
-        /* Part of a command being typed; inside a message or a BDAT chunk
-         * it is part of the content instead. */
-        f->role = (dir == SM_CLIENT && c->mode == SM_MODE_COMMANDS) ? SM_ROLE_KEYSTROKE : SM_ROLE_DATA;
-    }
+    if (pkt->nlines)
+        f->role = dir == TT_CLIENT ? SM_ROLE_LINE : SM_ROLE_REPLY;
+    else if (pkt->chunk_bytes)
+        f->role = SM_ROLE_DATA;
+    else
+        f->role = dir == TT_CLIENT ? SM_ROLE_KEYSTROKE : SM_ROLE_REPLY;
     if (pkt->leaves_line) {
         if (!(pkt->nlines == 0 && pkt->continues_line && c->open[dir]))
             ft_pool_add(&c->store->lines, &c->open[dir]);
-        if (!pkt->nlines) {
+        if (!pkt->nlines && !pkt->chunk_bytes) {
             f->ref = c->open[dir];
             f->has_line = 1;
             f->guess = (guint8)sm_guess(c, dir, pkt);
         }
     }
-    if (!pkt->nlines && !pkt->leaves_line)
+    if (!f->stage && !f->has_line)
         f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
-}
-
-/* A single SYN without any answer yet. */
-static gboolean
-sm_syn_unanswered(const sm_conv_t *c)
-{
-    return c->syn && !c->synack && !c->refused && c->syn_count == 1;
 }
 
 sm_frame_t *
@@ -890,12 +1003,8 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
 {
     guint32 id;
     sm_frame_t *f = (sm_frame_t *)ft_pool_add(&c->store->frames, &id);
-    int dir = pkt->from_client ? SM_CLIENT : SM_SERVER;
-    int other = 1 - dir;
-    gboolean syn = (pkt->flags & SM_TH_SYN) != 0;
-    gboolean ack = (pkt->flags & SM_TH_ACK) != 0;
-
-    gboolean syn_unanswered = sm_syn_unanswered(c);
+    int dir = pkt->from_client ? TT_CLIENT : TT_SERVER;
+    guint ev;
 
     c->now = pkt->ts;
     c->amended = NULL;
@@ -908,84 +1017,58 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
     if (!c->first_frame)
         c->first_frame = pkt->num;
 
-    if (syn || !c->base_known[dir]) {
-        c->base[dir] = syn ? pkt->seq : pkt->seq - 1;
-        c->base_known[dir] = TRUE;
-    }
-
-    if (pkt->flags & SM_TH_RST) {
+    ev = tt_segment(&c->tcp, dir, pkt->flags, pkt->seq, pkt->ack, pkt->payload_len, pkt->num, &pkt->ts);
+    if (ev & TT_EV_RST) {
         f->role = SM_ROLE_RST;
         f->stage = SM_ST_TEARDOWN;
-        if (c->syn && !c->synack && !c->refused && !pkt->from_client) {
-            c->refused = TRUE;
-            c->closed = TRUE;
-            sm_seen(c, f, SM_ST_TEARDOWN);
+        if (ev & TT_EV_REFUSED) {
+            sm_seen(c, f->num, SM_ST_TEARDOWN);
             sm_note(c, f, SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(c->scope,
                 "Connection refused: the server answered the SYN to port %u (frame %u) with RST. Nothing accepts "
                 "connections on that port, or a firewall rejects them; port 25 is often blocked by ISPs: "
-                "try port 587", c->server_port, c->syn->num));
-        } else {
+                "try port 587", c->server_port, c->tcp.syn_num));
+        } else if (ev & TT_EV_CLOSE) {
             sm_closing(c, f, pkt->from_client);
         }
-    } else if (syn && !ack) {
+    } else if (ev & TT_EV_SYN) {
         f->role = SM_ROLE_SYN;
         f->stage = SM_ST_HANDSHAKE;
-        if (c->syn && !c->synack) {
-            nstime_t d;
-            if (++c->syn_count == 2) {
-                nstime_delta(&d, &pkt->ts, &c->syn_ts);
-                sm_note(c, f, SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(c->scope,
-                    "No answer to the SYN to port %u: sent again %.1f s after frame %u. A firewall drops it; "
-                    "port 25 is often blocked by ISPs: try port 587",
-                    c->server_port, nstime_to_sec(&d), c->syn->num));
-            }
-        } else if (!c->syn) {
-            c->syn = f;
-            c->syn_count = 1;
-            c->syn_ts = pkt->ts;
-        }
-        sm_sent_insert(c, &c->sent[dir], 1, id);
-    } else if (syn) {
+        if (ev & TT_EV_SYN_AGAIN)
+            sm_note(c, f, SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(c->scope,
+                "No answer to the SYN to port %u: sent again %.1f s after frame %u. A firewall drops it; "
+                "port 25 is often blocked by ISPs: try port 587",
+                c->server_port, tt_since_syn(&c->tcp, &pkt->ts), c->tcp.syn_num));
+    } else if (ev & TT_EV_SYN_ACK) {
         f->role = SM_ROLE_SYN_ACK;
         f->stage = SM_ST_HANDSHAKE;
-        if (!c->synack)
-            c->synack = f;
-        sm_sent_insert(c, &c->sent[dir], 1, id);
     } else {
-        if (pkt->from_client && ack && c->synack && !c->handshake_done && c->base_known[SM_SERVER] &&
-            sm_rel(c, SM_SERVER, pkt->ack) >= 1) {
+        if (ev & TT_EV_HANDSHAKE) {
             sm_note_t *n;
-            c->handshake_done = TRUE;
-            sm_seen(c, f, SM_ST_HANDSHAKE);
+            sm_seen(c, f->num, SM_ST_HANDSHAKE);
             n = sm_note_add(c, f, SM_MARK_HANDSHAKE);
-            n->u.frames[0] = c->syn ? c->syn->num : 0;
-            n->u.frames[1] = c->synack->num;
+            n->u.frames[0] = c->tcp.syn_num;
+            n->u.frames[1] = c->tcp.synack_num;
         }
         if (pkt->payload_len > 0) {
-            sm_payload(c, f, pkt, dir);
-            sm_sent_insert(c, &c->sent[dir], sm_rel(c, dir, pkt->seq) + pkt->payload_len +
-                           ((pkt->flags & SM_TH_FIN) ? 1 : 0), id);
-            if (pkt->flags & SM_TH_FIN)
-                sm_closing(c, f, pkt->from_client);
-        } else if (pkt->flags & SM_TH_FIN) {
+            sm_payload(c, f, id, pkt, dir);
+        } else if (ev & TT_EV_FIN) {
             f->role = SM_ROLE_FIN;
             f->stage = SM_ST_TEARDOWN;
-            sm_sent_insert(c, &c->sent[dir], sm_rel(c, dir, pkt->seq) + 1, id);
-            sm_closing(c, f, pkt->from_client);
         } else {
             f->role = SM_ROLE_ACK;
-            if (ack && c->base_known[other])
-                f->ref = sm_sent_lookup_le(&c->sent[other], sm_rel(c, other, pkt->ack));
+            if (pkt->flags & TT_TH_ACK)
+                f->ref = tt_acked_frame(&c->tcp, 1 - dir, pkt->ack);
             if (!f->ref)
                 f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
         }
+        if (ev & TT_EV_CLOSE)
+            sm_closing(c, f, pkt->from_client);
     }
-    if (pkt->payload_len > 0 || (pkt->flags & (SM_TH_SYN | SM_TH_FIN)))
-        c->last_sent[dir] = id;
+    tt_sent(&c->tcp, dir, pkt->flags, pkt->seq, pkt->payload_len, id);
 
     if (c->progress == SM_PROGRESS_ALL && f->progress_before != SM_PROGRESS_ALL)
         f->completes = 1;
-    if (syn_unanswered && !sm_syn_unanswered(c))
+    if (ev & TT_EV_ANSWERS)
         f->answers_syn = 1;
     f->progress = c->progress;
     c->last_stage = (guint8)sm_frame_stage(c->store, f);
@@ -1009,18 +1092,59 @@ sm_frame_stage(const sm_store_t *store, const sm_frame_t *f)
     return SM_ST_UNKNOWN;
 }
 
+guint
+sm_frame_stages(const sm_store_t *store, const sm_frame_t *f, sm_stage_t *out, guint max)
+{
+    const sm_extra_t *x = sm_extra_of(store, f);
+    guint n = 0, st;
+
+    if (max == 0)
+        return 0;
+    out[n++] = sm_frame_stage(store, f);
+    if (!x || !x->stages)
+        return n;
+    for (st = SM_ST_NONE + 1; st < SM_ST_COUNT && n < max; st++) {
+        if (x->stages & (G_GUINT64_CONSTANT(1) << st))
+            out[n++] = (sm_stage_t)st;
+    }
+    return n;
+}
+
 void
 sm_final_notes(const sm_store_t *store, const sm_frame_t *f, wmem_allocator_t *scope, sm_note_cb cb, void *user)
 {
     const sm_conv_t *c = sm_frame_conv(store, f);
+    const tt_conn_t *t = &c->tcp;
+    gboolean one_side = tt_one_direction(t);
     const sm_link_t *l;
 
+    if (f->num == c->first_frame && one_side)
+        cb(SM_DIAG_ONE_DIRECTION, wmem_strdup_printf(scope,
+            "Only the %s's side of this connection is in the capture (%u frames): the %s's frames are missing, so "
+            "no reply, greeting or closing reply can be shown, and no note that needs them is raised. Capture "
+            "where both directions pass (on the client or the server itself, with a filter such as \"tcp port "
+            "%u\", not \"dst port\" or \"src port\")",
+            t->frames[TT_CLIENT] ? "client" : "server", t->frames[TT_CLIENT] ? t->frames[TT_CLIENT]
+                                                                                : t->frames[TT_SERVER],
+            t->frames[TT_CLIENT] ? "server" : "client", c->server_port), user);
+    if (one_side)
+        return;
     for (l = sm_frame_links(store, f); l; l = l->next) {
-        if (l->request && l->ex->reply_frame == 0 && c->mode != SM_MODE_TLS)
-            cb(SM_DIAG_NO_REPLY, wmem_strdup_printf(scope, "No reply to \"%s\" in this capture%s", l->ex->cmd_text,
-                l->ex->enters ? ": an Enter in it sent CR NUL or a bare CR, which ends no line" : ""), user);
+        char *what;
+        if (!l->request || l->ex->reply_frame || c->dialogue == SM_DLG_TLS)
+            continue;
+        what = sm_exchange_what(NULL, l->ex);
+        if (l->ex->enters)
+            cb(SM_DIAG_NO_REPLY, wmem_strdup_printf(scope, "No reply to %s in this capture: an Enter in it sent CR "
+                "NUL or a bare CR, which ends no line, so the server is still waiting for the line's end. Press "
+                "Ctrl+J (LF), or set the client to send CR LF", what), user);
+        else
+            cb(SM_DIAG_NO_REPLY, wmem_strdup_printf(scope, "No reply to %s in this capture: the capture ends, or "
+                "the connection closes, before the server answers. Wait for each reply before the next line, and "
+                "keep capturing until it comes", what), user);
+        wmem_free(NULL, what);
     }
-    if (c->syn == f && !c->synack && !c->refused && c->syn_count == 1)
+    if (f->num == t->syn_num && tt_syn_unanswered(t) && !t->client_acked)
         cb(SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(scope,
             "The SYN to port %u got no answer in this capture. A firewall may drop it; port 25 is often "
             "blocked by ISPs: try port 587", c->server_port), user);
@@ -1037,13 +1161,13 @@ sm_conv_lab_frame(const sm_conv_t *conv, sm_stage_t lab_stage)
 guint32
 sm_conv_syn_frame(const sm_conv_t *conv)
 {
-    return conv->syn ? conv->syn->num : 0;
+    return conv->tcp.syn_num;
 }
 
 guint32
 sm_conv_synack_frame(const sm_conv_t *conv)
 {
-    return conv->synack ? conv->synack->num : 0;
+    return conv->tcp.synack_num;
 }
 
 guint32
@@ -1052,16 +1176,16 @@ sm_conv_first_frame(const sm_conv_t *conv)
     return conv->first_frame;
 }
 
-gboolean
-sm_conv_in_tls(const sm_conv_t *conv)
+guint32
+sm_conv_number(const sm_conv_t *conv)
 {
-    return conv->mode == SM_MODE_TLS;
+    return conv->id;
 }
 
 gboolean
-sm_conv_refused(const sm_conv_t *conv)
+sm_conv_in_tls(const sm_conv_t *conv)
 {
-    return conv->refused;
+    return conv->dialogue == SM_DLG_TLS;
 }
 
 const sm_frame_t *
@@ -1076,13 +1200,13 @@ sm_conv_progress(const sm_conv_t *conv)
     return conv->progress;
 }
 
-const char *
-sm_note_name(sm_note_kind_t kind)
+void
+sm_conv_failed_attempts(const sm_conv_t *conv, sm_stage_t lab_stage, sm_attempt_cb cb, void *user)
 {
-    static const char *const names[SM_NOTE_COUNT] = {
-        "stage.handshake", "stage.banner", "stage.helo", "stage.helo_reply", "stage.quit", "stage.quit_reply",
-        "diag.port_blocked", "diag.cr_nul", "diag.editing", "diag.telnet_negotiation", "diag.helo_no_domain",
-        "diag.starttls_required", "diag.error_reply", "diag.no_reply", "diag.no_quit", "diag.bare_cr",
-    };
-    return kind < SM_NOTE_COUNT ? names[kind] : "";
+    const sm_exchange_t *ex;
+
+    for (ex = conv->commands; ex; ex = ex->all_next) {
+        if (ex->stage == lab_stage && !ex->success)
+            cb(ex, user);
+    }
 }

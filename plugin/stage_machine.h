@@ -15,6 +15,7 @@
 #include <wsutil/wmem/wmem.h>
 
 #include "smtp_parse.h"
+#include "tcp_track.h"
 
 /* Stages: the lab's, in lab order, then the rest. */
 typedef enum {
@@ -46,6 +47,10 @@ typedef enum {
     SM_ST_AUTH_REPLY,
     SM_ST_BDAT,
     SM_ST_BDAT_REPLY,
+    SM_ST_EXPN,
+    SM_ST_EXPN_REPLY,
+    SM_ST_HELP,
+    SM_ST_HELP_REPLY,
     SM_ST_UNKNOWN,
     SM_ST_UNKNOWN_REPLY,
     SM_ST_TLS,
@@ -68,7 +73,7 @@ typedef enum {
     SM_ROLE_DATA
 } sm_role_t;
 
-/* Stage markers and diagnoses. */
+/* Stage markers and diagnoses: one table (sm_note_info) says what each is. */
 typedef enum {
     SM_MARK_HANDSHAKE = 0,
     SM_MARK_BANNER,
@@ -86,14 +91,33 @@ typedef enum {
     SM_DIAG_NO_REPLY,
     SM_DIAG_NO_QUIT,
     SM_DIAG_BARE_CR,
+    SM_DIAG_MALFORMED_REPLY,
+    SM_DIAG_ONE_DIRECTION,
     SM_NOTE_COUNT
 } sm_note_kind_t;
 
+#define SM_NOTE_IS_DIAG(kind) ((kind) >= SM_DIAG_PORT_BLOCKED)
+
+/* Expert Info groups and severities, named here without epan. */
+typedef enum { SM_GROUP_SEQUENCE, SM_GROUP_PROTOCOL, SM_GROUP_SECURITY, SM_GROUP_RESPONSE_CODE, SM_GROUP_MALFORMED } sm_group_t;
+typedef enum { SM_SEV_CHAT, SM_SEV_NOTE, SM_SEV_WARN } sm_severity_t;
+
+/* What a marker or diagnosis is, whatever frame it is on. */
+typedef struct {
+    const char *filter;      /* "smtplab.stage.helo", "smtplab.diag.cr_nul" */
+    const char *summary;     /* the expert item's summary */
+    guint activity;          /* the lab activity a stage marker marks; 0 for diagnoses */
+    sm_group_t group;
+    sm_severity_t severity;
+} sm_note_info_t;
+
+const sm_note_info_t *sm_note_info(sm_note_kind_t kind);
+
 /* TCP flags, as in the TCP header. */
-#define SM_TH_FIN 0x01
-#define SM_TH_SYN 0x02
-#define SM_TH_RST 0x04
-#define SM_TH_ACK 0x10
+#define SM_TH_FIN TT_TH_FIN
+#define SM_TH_SYN TT_TH_SYN
+#define SM_TH_RST TT_TH_RST
+#define SM_TH_ACK TT_TH_ACK
 
 /* A line the keystroke layer completed. */
 typedef struct {
@@ -129,6 +153,7 @@ typedef struct {
     guint32 enters_crnul;    /* Enter presses in this frame that sent CR NUL and ended no line */
     guint32 enters_cr;       /* ... that sent a bare CR */
     guint32 bare_cr_frame;   /* an earlier client frame whose final CR this one showed to end nothing */
+    guint32 chunk_bytes;     /* bytes of a BDAT chunk (in no line) */
 } sm_packet_t;
 
 typedef struct sm_store sm_store_t;
@@ -139,6 +164,7 @@ typedef struct sm_frame sm_frame_t;
 typedef struct sm_exchange {
     sm_stage_t stage;        /* the command's stage (SM_ST_BANNER for the banner) */
     guint32 cmd_frame;       /* frame that completed the command line; 0 for the banner */
+    guint32 cmd_id;          /* its record in the store */
     nstime_t cmd_ts;
     char *cmd_text;          /* the command as meant, escaped, for messages */
     char *raw_text;          /* the command as the server received it, escaped */
@@ -148,7 +174,9 @@ typedef struct sm_exchange {
     guint32 reply_frame;     /* frame of the final reply line; 0 until seen */
     nstime_t reply_ts;
     guint16 code;
+    gboolean success;        /* the reply completed a lab step: 220 banner, 2xx to HELO/EHLO, 221 to QUIT */
     struct sm_exchange *next; /* the queue of commands waiting for a reply */
+    struct sm_exchange *all_next; /* the connection's next command */
 } sm_exchange_t;
 
 /* A marker or diagnosis. A diagnosis keeps its text; a marker keeps what
@@ -207,6 +235,10 @@ sm_frame_t *sm_process(sm_conv_t *conv, const sm_packet_t *pkt);
 
 /* The stage of a frame, resolved through the line or data it follows. */
 sm_stage_t sm_frame_stage(const sm_store_t *store, const sm_frame_t *f);
+/* Every stage a frame carries (lines of several stages in one segment):
+ * sm_frame_stage's first, then the others in stage order; returns how many
+ * (at most max). */
+guint sm_frame_stages(const sm_store_t *store, const sm_frame_t *f, sm_stage_t *out, guint max);
 sm_conv_t *sm_frame_conv(const sm_store_t *store, const sm_frame_t *f);
 /* Markers and diagnoses raised on the first pass; command-reply links. */
 const sm_note_t *sm_frame_notes(const sm_store_t *store, const sm_frame_t *f);
@@ -232,7 +264,12 @@ guint32 sm_conv_lab_frame(const sm_conv_t *conv, sm_stage_t lab_stage);
 guint32 sm_conv_syn_frame(const sm_conv_t *conv);
 guint32 sm_conv_synack_frame(const sm_conv_t *conv);
 guint32 sm_conv_first_frame(const sm_conv_t *conv);
-gboolean sm_conv_refused(const sm_conv_t *conv);
+/* The connection's number in the capture: 1, 2, ... in order of first frame. */
+guint32 sm_conv_number(const sm_conv_t *conv);
+/* Frames of the lines whose attempt at a lab step failed (HELO/EHLO not
+ * answered 2xx, QUIT not answered 221): calls cb for each, in order. */
+typedef void (*sm_attempt_cb)(const sm_exchange_t *ex, void *user);
+void sm_conv_failed_attempts(const sm_conv_t *conv, sm_stage_t lab_stage, sm_attempt_cb cb, void *user);
 /* TRUE once STARTTLS was accepted: what follows is TLS. */
 gboolean sm_conv_in_tls(const sm_conv_t *conv);
 guint8 sm_conv_progress(const sm_conv_t *conv);
@@ -242,8 +279,10 @@ guint8 sm_conv_progress(const sm_conv_t *conv);
 const sm_frame_t *sm_conv_amended(const sm_conv_t *conv);
 
 const char *sm_stage_name(sm_stage_t stage);
-/* The expert item's name after "smtplab.": "stage.helo", "diag.cr_nul", ... */
+/* The expert item's name: "smtplab.stage.helo", "smtplab.diag.cr_nul", ... */
 const char *sm_note_name(sm_note_kind_t kind);
+/* A diagnosis's short name, the value of the smtplab.diag field: "cr_nul". */
+const char *sm_diag_name(sm_note_kind_t kind);
 const char *sm_role_name(sm_role_t role);
 /* The lab activity (3 to 8) that studies a stage, 0 for none. */
 guint sm_stage_activity(sm_stage_t stage);

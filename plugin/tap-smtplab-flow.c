@@ -183,18 +183,24 @@ flow_enter_label(const keystroke_info_t *ks)
  * them itself). They are the connection's Enter arrows since its last
  * client line. */
 static void
-flow_hide_enters(seq_analysis_info_t *sainfo, guint16 conv_num, guint32 client_port)
+flow_hide_enters(seq_analysis_info_t *sainfo, guint16 conv_num, packet_info *pinfo)
 {
     GList *l;
 
     for (l = g_queue_peek_tail_link(sainfo->items); l; l = l->prev) {
         seq_analysis_item_t *sai = (seq_analysis_item_t *)l->data;
-        if (sai->conv_num != conv_num || sai->port_src != client_port)
+        if (sai->conv_num != conv_num || sai->port_src != pinfo->srcport || sai->port_dst != pinfo->destport)
             continue;
         if (sai->line_style != FLOW_STYLE_ENTER)
             break;
         sai->display = FALSE;
     }
+}
+
+static guint16
+flow_conv_num(const smtplab_tap_info_t *tap)
+{
+    return (guint16)sm_conv_number(sm_frame_conv(tap->store, tap->frame));
 }
 
 static seq_analysis_item_t *
@@ -215,8 +221,9 @@ flow_add_item(packet_info *pinfo, seq_analysis_info_t *sainfo, const smtplab_tap
     sai->frame_label = label;
     sai->comment = comment;
     sai->line_style = style;
-    /* Sessions told apart by their first frame (the text ladder's first column). */
-    sai->conv_num = (guint16)sm_conv_first_frame(sm_frame_conv(tap->store, tap->frame));
+    /* Sessions told apart by their number (1, 2, ... in order of first
+     * frame), 16 bits in Wireshark's item: the same after 65535 sessions. */
+    sai->conv_num = flow_conv_num(tap);
     sai->display = TRUE;
     g_queue_push_tail(sainfo->items, sai);
     return sai;
@@ -231,10 +238,9 @@ smtplab_seq_analysis_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_
     const keystroke_info_t *ks = tap->ks;
     gchar *label = flow_label(tap);
     gboolean enter = ks && ks->client && ks->enters_open && ks->leaves_line && ks->open_raw;
-    guint16 conv_num = (guint16)sm_conv_first_frame(sm_frame_conv(tap->store, tap->frame));
 
     if (label && tap->frame->role == SM_ROLE_LINE && tap->frame->from_client)
-        flow_hide_enters(sainfo, conv_num, pinfo->srcport);
+        flow_hide_enters(sainfo, flow_conv_num(tap), pinfo);
     if (label)
         flow_add_item(pinfo, sainfo, tap, label, flow_comment(tap, label), 1);
     if (enter) {

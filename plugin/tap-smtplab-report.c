@@ -123,7 +123,7 @@ report_add_diag(sm_note_kind_t kind, const char *text, void *user)
     report_diag_ctx_t *ctx = (report_diag_ctx_t *)user;
     report_diag_t d;
 
-    if (kind < SM_DIAG_PORT_BLOCKED)
+    if (!SM_NOTE_IS_DIAG(kind))
         return;
     d.frame = ctx->frame;
     d.kind = kind;
@@ -208,6 +208,44 @@ report_reply_time(const sm_exchange_t *ex)
     return nstime_to_sec(&d);
 }
 
+/* The failed attempts at a lab step (HELO/EHLO not answered 2xx, QUIT not
+ * answered 221): command frames with their reply codes. */
+static void
+report_add_attempt(const sm_exchange_t *ex, void *user)
+{
+    g_ptr_array_add((GPtrArray *)user, (gpointer)ex);
+}
+
+static GPtrArray *
+report_attempts(const sm_conv_t *c, sm_stage_t st)
+{
+    GPtrArray *a = g_ptr_array_new();
+
+    if (st == SM_ST_HELO || st == SM_ST_QUIT)
+        sm_conv_failed_attempts(c, st, report_add_attempt, a);
+    return a;
+}
+
+/* "; failed attempts: frame 48 (500), frame 60 (no reply)" and the line end. */
+static void
+report_text_attempts(GString *out, const sm_conv_t *c, sm_stage_t st, guint32 fr)
+{
+    GPtrArray *a = report_attempts(c, st);
+    guint i;
+
+    for (i = 0; i < a->len; i++) {
+        const sm_exchange_t *ex = (const sm_exchange_t *)g_ptr_array_index(a, i);
+        g_string_append_printf(out, "%s frame %u (", i ? "," : fr ? "; failed attempts:" : "failed attempts:",
+                               ex->cmd_frame);
+        if (ex->reply_frame)
+            g_string_append_printf(out, "%u)", ex->code);
+        else
+            g_string_append(out, "no reply)");
+    }
+    g_string_append_c(out, '\n');
+    g_ptr_array_free(a, TRUE);
+}
+
 static void
 report_text(wmem_allocator_t *scope, GString *out, const report_session_t *s)
 {
@@ -226,14 +264,15 @@ report_text(wmem_allocator_t *scope, GString *out, const report_session_t *s)
         g_string_append_printf(out, "    [%c] Activity %u  %-26s", fr ? 'x' : ' ', sm_stage_activity(st),
                                report_checklist[i].what);
         if (!fr) {
-            g_string_append(out, "missing\n");
+            g_string_append(out, "missing");
         } else if (st == SM_ST_HANDSHAKE) {
-            g_string_append_printf(out, "frames %u, %u, %u\n", sm_conv_syn_frame(c), sm_conv_synack_frame(c), fr);
+            g_string_append_printf(out, "frames %u, %u, %u", sm_conv_syn_frame(c), sm_conv_synack_frame(c), fr);
         } else if (st == SM_ST_BANNER || st == SM_ST_HELO_REPLY || st == SM_ST_QUIT_REPLY) {
-            g_string_append_printf(out, "frame %u (%u)\n", fr, report_code_at(s, fr));
+            g_string_append_printf(out, "frame %u (%u)", fr, report_code_at(s, fr));
         } else {
-            g_string_append_printf(out, "frame %u\n", fr);
+            g_string_append_printf(out, "frame %u", fr);
         }
+        report_text_attempts(out, c, st, fr);
     }
 
     g_string_append(out, "  Command lines:\n");
@@ -257,7 +296,7 @@ report_text(wmem_allocator_t *scope, GString *out, const report_session_t *s)
     g_string_append(out, "  Diagnoses:\n");
     for (i = 0; i < diags->len; i++) {
         const report_diag_t *d = &g_array_index(diags, report_diag_t, i);
-        g_string_append_printf(out, "    frame %u: smtplab.%s: %s\n", d->frame, sm_note_name(d->kind), d->text);
+        g_string_append_printf(out, "    frame %u: %s: %s\n", d->frame, sm_note_name(d->kind), d->text);
     }
     if (!diags->len)
         g_string_append(out, "    none\n");
@@ -289,6 +328,17 @@ report_json(wmem_allocator_t *scope, GString *out, const report_session_t *s)
         else
             g_string_append_printf(out, "%u", fr);
     }
+    g_string_append(out, "},\"failed_attempts\":{");
+    for (i = 0; i < 2; i++) {
+        sm_stage_t st = i ? SM_ST_QUIT : SM_ST_HELO;
+        GPtrArray *a = report_attempts(c, st);
+        guint j;
+        g_string_append_printf(out, "%s\"%s\":[", i ? "," : "", sm_stage_name(st));
+        for (j = 0; j < a->len; j++)
+            g_string_append_printf(out, "%s%u", j ? "," : "", ((const sm_exchange_t *)g_ptr_array_index(a, j))->cmd_frame);
+        g_string_append_c(out, ']');
+        g_ptr_array_free(a, TRUE);
+    }
     g_string_append(out, "},\"commands\":[");
     cmds = report_commands(s);
     for (i = 0; i < cmds->len; i++) {
@@ -306,7 +356,7 @@ report_json(wmem_allocator_t *scope, GString *out, const report_session_t *s)
     g_string_append(out, "],\"diagnoses\":[");
     for (i = 0; i < diags->len; i++) {
         const report_diag_t *d = &g_array_index(diags, report_diag_t, i);
-        g_string_append_printf(out, "%s{\"frame\":%u,\"name\":\"smtplab.%s\",\"message\":%s}", i ? "," : "", d->frame,
+        g_string_append_printf(out, "%s{\"frame\":%u,\"name\":\"%s\",\"message\":%s}", i ? "," : "", d->frame,
                                sm_note_name(d->kind), esc_json(scope, d->text));
     }
     g_string_append_printf(out, "],\"complete\":%s}\n", sm_conv_complete(c) ? "true" : "false");

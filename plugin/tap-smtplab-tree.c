@@ -45,11 +45,8 @@ smtplab_stats_tree_init(stats_tree *st)
 static void
 smtplab_stats_diag(stats_tree *st, sm_note_kind_t kind, int n)
 {
-    char name[64];
-
-    snprintf(name, sizeof name, "smtplab.%s", sm_note_name(kind));
     increase_stat_node(st, st_str_diags, 0, FALSE, n);
-    increase_stat_node(st, name, st_node_diags, FALSE, n);
+    increase_stat_node(st, sm_note_name(kind), st_node_diags, FALSE, n);
 }
 
 static void
@@ -86,23 +83,31 @@ smtplab_stats_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *ed
     const sm_conv_t *conv = sm_frame_conv(tap->store, f);
     const sm_link_t *links = sm_frame_links(tap->store, f);
     gboolean whole = tap->whole;
-    guint activity = sm_stage_activity(tap->stage);
+    sm_stage_t stages[8];
+    guint nstages = sm_frame_stages(tap->store, f, stages, G_N_ELEMENTS(stages));
+    guint i, activity, last_activity = 0;
     const sm_note_t *n;
     const sm_link_t *l;
 
+    /* A frame that carries lines of several stages counts under each. */
     tick_stat_node(st, st_str_stages, 0, FALSE);
-    tick_stat_node(st, sm_stage_name(tap->stage), st_node_stages, FALSE);
+    for (i = 0; i < nstages; i++)
+        tick_stat_node(st, sm_stage_name(stages[i]), st_node_stages, FALSE);
     tick_stat_node(st, st_str_activities, 0, FALSE);
-    if (activity) {
-        char name[32];
-        snprintf(name, sizeof name, "Activity %u", activity);
-        tick_stat_node(st, name, st_node_activities, FALSE);
-    } else {
-        tick_stat_node(st, "outside the lab", st_node_activities, FALSE);
+    for (i = 0; i < nstages; i++) {
+        activity = sm_stage_activity(stages[i]);
+        if (activity && activity != last_activity) {
+            char name[32];
+            snprintf(name, sizeof name, "Activity %u", activity);
+            tick_stat_node(st, name, st_node_activities, FALSE);
+            last_activity = activity;
+        }
     }
+    if (!last_activity)
+        tick_stat_node(st, "outside the lab", st_node_activities, FALSE);
 
     for (n = sm_frame_notes(tap->store, f); n; n = n->next) {
-        if (n->kind >= SM_DIAG_PORT_BLOCKED)
+        if (SM_NOTE_IS_DIAG(n->kind))
             smtplab_stats_diag(st, n->kind, 1);
     }
     /* In one pass: a bare CR at the end of an earlier frame, known now. */

@@ -24,7 +24,9 @@ test_commands(void)
     g_assert_cmpint(sp_parse_command(U("MAIL FROM:<a@b>"), NULL), ==, SP_CMD_MAIL);
     g_assert_cmpint(sp_parse_command(U("StartTLS"), NULL), ==, SP_CMD_STARTTLS);
     g_assert_cmpint(sp_parse_command(U("QUITX"), NULL), ==, SP_CMD_UNKNOWN);
-    g_assert_cmpint(sp_parse_command(U("HELP"), NULL), ==, SP_CMD_UNKNOWN);
+    g_assert_cmpint(sp_parse_command(U("HELP"), NULL), ==, SP_CMD_HELP);
+    g_assert_cmpint(sp_parse_command(U("expn root"), NULL), ==, SP_CMD_EXPN);
+    g_assert_cmpint(sp_parse_command(U("HELPX"), NULL), ==, SP_CMD_UNKNOWN);
     g_assert_cmpint(sp_parse_command(U(""), NULL), ==, SP_CMD_UNKNOWN);
     g_assert_cmpstr(sp_command_name(SP_CMD_RCPT), ==, "RCPT");
     g_assert_cmpstr(sp_command_name(SP_CMD_UNKNOWN), ==, "unknown");

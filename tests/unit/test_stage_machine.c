@@ -17,7 +17,7 @@ typedef struct {
     guint32 next[2];   /* next sequence number: client, server */
     double t;
     GPtrArray *frames;
-    guint32 enters_crnul, enters_cr, bare_cr_frame; /* for the next frame sent */
+    guint32 enters_crnul, enters_cr, bare_cr_frame, chunk_bytes; /* for the next frame sent */
     const char *telnet_text;                        /* for the next frame sent, when not negotiation */
     gboolean telnet_in_line;
 } sess_t;
@@ -25,6 +25,7 @@ typedef struct {
 static void
 sess_init(sess_t *s)
 {
+    memset(s, 0, sizeof *s);
     s->a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
     s->st = sm_store_new(s->a);
     s->c = sm_conv_new(s->st, 25);
@@ -77,7 +78,8 @@ sess_send(sess_t *s, gboolean client, guint8 flags, guint32 len, const sm_line_i
     p.enters_crnul = s->enters_crnul;
     p.enters_cr = s->enters_cr;
     p.bare_cr_frame = s->bare_cr_frame;
-    s->enters_crnul = s->enters_cr = s->bare_cr_frame = 0;
+    p.chunk_bytes = s->chunk_bytes;
+    s->enters_crnul = s->enters_cr = s->bare_cr_frame = s->chunk_bytes = 0;
     s->next[d] += len + ((flags & (SM_TH_SYN | SM_TH_FIN)) ? 1 : 0);
     f = sm_process(s->c, &p);
     g_assert_cmpuint(f->num, ==, p.num);
@@ -309,7 +311,7 @@ test_guess_then_intent(void)
     g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 6))), ==, "helo");
     g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 7))), ==, "helo");
     n = frame_notes(&s, 8);
-    g_assert_cmpstr(n, ==, "8,2"); /* editing, then the marker */
+    g_assert_cmpstr(n, ==, "8"); /* editing; no marker: the server refuses the line (below) */
     g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_EDITING), ==,
         "2 erase keystrokes sent: the server receives \"hekk\\b\\blo lab.example\", not \"helo lab.example\". "
@@ -318,7 +320,7 @@ test_guess_then_intent(void)
     g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 9))), ==, "helo-reply");
     g_assert_nonnull(frame_note_text(&s, 9, SM_DIAG_ERROR_REPLY));
     g_assert_true(g_str_has_prefix(frame_note_text(&s, 9, SM_DIAG_ERROR_REPLY),
-                                   "Permanent negative reply 500 to \"helo lab.example\""));
+                                   "The server could not read the line it received, \"hekk\\b\\blo lab.example\": 500"));
     sess_free(&s);
 }
 
@@ -339,8 +341,10 @@ test_refused(void)
         "connections on that port, or a firewall rejects them; port 25 is often blocked by ISPs: try port 587");
     g_assert_null(frame_note_text(&s, 2, SM_DIAG_NO_QUIT));
     g_assert_true(frame(&s, 2)->answers_syn);
-    g_assert_cmpstr(sm_note_name(SM_DIAG_PORT_BLOCKED), ==, "diag.port_blocked");
-    g_assert_cmpstr(sm_note_name(SM_MARK_HELO_REPLY), ==, "stage.helo_reply");
+    g_assert_cmpstr(sm_note_name(SM_DIAG_PORT_BLOCKED), ==, "smtplab.diag.port_blocked");
+    g_assert_cmpstr(sm_note_name(SM_MARK_HELO_REPLY), ==, "smtplab.stage.helo_reply");
+    g_assert_cmpstr(sm_diag_name(SM_DIAG_PORT_BLOCKED), ==, "port_blocked");
+    g_assert_cmpstr(sm_diag_name(SM_MARK_HELO_REPLY), ==, "");
     st = final_notes(&s, 1);
     g_assert_cmpstr(st, ==, "");
     g_free(st);
@@ -487,16 +491,20 @@ test_typing_diagnoses(void)
         "telnet: the bytes become the start of the next line it reads, which it will not understand. telnet sends "
         "them after Ctrl+] mode character (Ctrl+] mode line goes back); plink -telnet and busybox telnet send them "
         "at connect: use plink -raw or nc -C instead");
-    n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "2"); g_free(n);
-    n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "2,10"); g_free(n);
+    /* No reply: no helo marker (a marker marks the step done). */
+    n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, ""); g_free(n);
+    n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "10"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 7, SM_DIAG_HELO_NO_DOMAIN), ==,
         "HELO without a domain: RFC 5321 requires the client's name, as in \"HELO lab.example\"; "
         "servers may answer 501");
     n = frame_notes(&s, 8); g_assert_cmpstr(n, ==, "14"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_NO_QUIT), ==,
-        "The client closed the connection without QUIT: a session ends with QUIT and the server's 221 reply");
+        "The client closed the connection without sending QUIT: a session ends with QUIT and the server's 221 "
+        "reply. Type QUIT and wait for the 221 before closing");
     n = final_notes(&s, 6);
-    g_assert_cmpstr(n, ==, "13:No reply to \"helo lab.example\" in this capture");
+    g_assert_cmpstr(n, ==, "13:No reply to \"helo lab.example\" in this capture: the capture ends, or the "
+                           "connection closes, before the server answers. Wait for each reply before the next line, "
+                           "and keep capturing until it comes");
     g_free(n);
     /* The stage of the keystroke frame 5 follows its line. */
     g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 5))), ==, "helo");
@@ -534,9 +542,9 @@ test_enter_diagnoses(void)
         "has received no line end yet and what is typed next joins this line. In telnet press Ctrl+] and type "
         "\"toggle crlf\", or use line mode (\"mode line\")");
     g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_ERROR_REPLY), ==,
-        "Permanent negative reply 500 to \"quit\\r\\0quit\": \"Error: command \"QUIT\\r\" not recognized\": an Enter in the "
-        "line sent CR NUL or a bare CR, which ends no line, so the server read what was typed before and after it "
-        "as one line: correct the command before sending it again");
+        "The server could not read the line it received, \"quit\\r\\0quit\": 500 \"Error: command \"QUIT\\r\" not "
+        "recognized\": an Enter in the line sent CR NUL or a bare CR, which ends no line, so the server read what "
+        "was typed before and after it as one line. Type the line again with Enter sending CR LF");
     n = frame_notes(&s, 9); g_assert_cmpstr(n, ==, "15"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 9, SM_DIAG_BARE_CR), ==,
         "Enter sent a bare CR, which ends no line: the server reads a line up to LF, so it has received no line "
@@ -572,8 +580,9 @@ test_telnet_inside_line(void)
         "bytes as part of this line, which it will not understand. telnet sends them for Ctrl+] send, a mode "
         "change or a window resize; if the line gets an error reply, type it again");
     g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_ERROR_REPLY), ==,
-        "Permanent negative reply 500 5.5.2 to \"helo lab.example\": \"Error: command not recognized\": the line holds the telnet command bytes <IAC AYT>, which the server read "
-        "as characters of the command: correct the command before sending it again");
+        "The server could not read the line it received, \"helo lab.\\xff\\xf6example\": 500 5.5.2 \"Error: command "
+        "not recognized\": the line holds the telnet command bytes <IAC AYT>, which the server read as characters "
+        "of the command. Type the line again without a telnet command in it (nc -C and plink -raw send none)");
     sess_free(&s);
 }
 
@@ -581,20 +590,27 @@ static void
 test_bdat(void)
 {
     sess_t s;
-    sm_line_in_t chunk = mkline("abcdeQUIT", NULL, 0, 1);
+    sm_line_in_t quit = mkline("QUIT", NULL, 0, 1);
+    sm_stage_t stages[4];
     char *st;
 
     sess_init(&s);
     sess_handshake(&s);
     sess_line(&s, FALSE, "220 x", FALSE);          /* 4 */
     sess_line(&s, TRUE, "BDAT 5 LAST", FALSE);     /* 5 */
-    sess_send(&s, TRUE, SM_TH_ACK, 11, &chunk, 1, FALSE, FALSE, NULL, 0); /* 6: 5 bytes of chunk, then QUIT */
+    s.chunk_bytes = 5;
+    sess_send(&s, TRUE, SM_TH_ACK, 11, &quit, 1, FALSE, FALSE, NULL, 0); /* 6: 5 bytes of chunk, then QUIT */
     sess_line(&s, FALSE, "250 OK", FALSE);         /* 7 */
     sess_line(&s, FALSE, "221 Bye", FALSE);        /* 8 */
     st = sess_stages(&s);
     g_assert_cmpstr(st, ==, "handshake/syn handshake/syn-ack handshake/ack banner/reply bdat/line "
                             "quit/line bdat-reply/reply quit-reply/reply");
     g_free(st);
+    /* Frame 6 carries a chunk and a command: both stages. */
+    g_assert_cmpuint(sm_frame_stages(s.st, frame(&s, 6), stages, 4), ==, 2);
+    g_assert_cmpint(stages[0], ==, SM_ST_QUIT);
+    g_assert_cmpint(stages[1], ==, SM_ST_BDAT);
+    g_assert_cmpuint(sm_frame_stages(s.st, frame(&s, 5), stages, 4), ==, 1);
     sess_free(&s);
 }
 
@@ -614,8 +630,9 @@ test_midstream_and_unsolicited(void)
     st = sess_stages(&s);
     g_assert_cmpstr(st, ==, "unknown/ack unknown-reply/reply noop/line noop-reply/reply noop-reply/ack");
     g_free(st);
-    g_assert_true(g_str_has_prefix(frame_note_text(&s, 2, SM_DIAG_ERROR_REPLY),
-                                   "Transient negative reply 421 to no command"));
+    g_assert_cmpstr(frame_note_text(&s, 2, SM_DIAG_ERROR_REPLY), ==,
+        "The server closes the session with 421 \"timeout\", with no command waiting: it waited too long for the "
+        "next command. Type each line without long pauses; connect again and start over");
     g_assert_null(frame_note_text(&s, 5, SM_DIAG_NO_QUIT));
     sess_free(&s);
 
@@ -627,6 +644,278 @@ test_midstream_and_unsolicited(void)
     g_assert_cmpstr(st, ==, "banner/reply banner/reply");
     g_free(st);
     g_assert_nonnull(frame_note_text(&s, 2, SM_MARK_BANNER));
+    sess_free(&s);
+}
+
+/* Several lines in one frame, each its own line. */
+static sm_frame_t *
+sess_lines(sess_t *s, gboolean client, const char *const *texts, guint32 n)
+{
+    sm_line_in_t *l = wmem_alloc_array(s->a, sm_line_in_t, n);
+    guint32 i, len = 0;
+
+    for (i = 0; i < n; i++) {
+        l[i] = mkline(texts[i], NULL, 0, 1);
+        len += l[i].total_len;
+    }
+    return sess_send(s, client, SM_TH_ACK, len, l, n, FALSE, FALSE, NULL, 0);
+}
+
+static void
+attempt_frames(const sm_exchange_t *ex, void *user)
+{
+    g_string_append_printf((GString *)user, "%s%u", ((GString *)user)->len ? "," : "", ex->cmd_frame);
+}
+
+static char *
+failed_attempts(sess_t *s, sm_stage_t st)
+{
+    GString *g = g_string_new(NULL);
+
+    sm_conv_failed_attempts(s->c, st, attempt_frames, g);
+    return g_string_free(g, FALSE);
+}
+
+/* A stage marker marks the step done: failed attempts keep their stage and
+ * get none; the first success gets them, once. */
+static void
+test_markers_on_success(void)
+{
+    sess_t s;
+    sm_line_in_t typo = mkline("quix\x7ft", "quit", 1, 5);
+    char *n;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);                                /* 4 */
+    sess_line(&s, TRUE, "helo", FALSE);                                  /* 5 */
+    sess_line(&s, FALSE, "501 Syntax: HELO hostname", FALSE);            /* 6 */
+    sess_line(&s, TRUE, "helo lab.example", FALSE);                      /* 7 */
+    sess_line(&s, FALSE, "250 x", FALSE);                                /* 8 */
+    sess_line(&s, TRUE, "helo again.example", FALSE);                    /* 9 */
+    sess_line(&s, FALSE, "250 x", FALSE);                                /* 10 */
+    sess_send(&s, TRUE, SM_TH_ACK, 8, &typo, 1, FALSE, FALSE, NULL, 0);  /* 11 */
+    sess_line(&s, FALSE, "500 5.5.2 Error: command not recognized", FALSE); /* 12 */
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 11))), ==, "quit");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 12))), ==, "quit-reply");
+    g_assert_false(sm_conv_complete(s.c));
+    sess_line(&s, TRUE, "quit", FALSE);                                  /* 13 */
+    sess_line(&s, FALSE, "221 Bye", FALSE);                              /* 14 */
+    sess_send(&s, FALSE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 15 */
+    n = frame_notes(&s, 5); g_assert_cmpstr(n, ==, "10"); g_free(n);   /* helo_no_domain only */
+    n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "12"); g_free(n);   /* error_reply only */
+    n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "2"); g_free(n);
+    n = frame_notes(&s, 8); g_assert_cmpstr(n, ==, "3"); g_free(n);
+    n = frame_notes(&s, 9); g_assert_cmpstr(n, ==, ""); g_free(n);    /* once per connection */
+    n = frame_notes(&s, 10); g_assert_cmpstr(n, ==, ""); g_free(n);
+    n = frame_notes(&s, 11); g_assert_cmpstr(n, ==, "8"); g_free(n);  /* editing */
+    n = frame_notes(&s, 12); g_assert_cmpstr(n, ==, "12"); g_free(n);
+    n = frame_notes(&s, 13); g_assert_cmpstr(n, ==, "4"); g_free(n);
+    n = frame_notes(&s, 14); g_assert_cmpstr(n, ==, "5"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 7, SM_MARK_HELO), ==,
+        "Activity 5: the client greets the server with \"helo lab.example\" (1 segment), accepted with 250 in frame 8");
+    g_assert_cmpstr(frame_note_text(&s, 8, SM_MARK_HELO_REPLY), ==,
+        "Activity 6: the server accepts \"helo lab.example\" (frame 7) with 250");
+    g_assert_cmpstr(frame_note_text(&s, 14, SM_MARK_QUIT_REPLY), ==,
+        "Activity 8: the server answers QUIT (frame 13) with 221 (closing): the connection closes next");
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_HELO), ==, 7);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_HELO_REPLY), ==, 8);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_QUIT), ==, 13);
+    g_assert_cmpuint(sm_conv_lab_frame(s.c, SM_ST_QUIT_REPLY), ==, 14);
+    n = failed_attempts(&s, SM_ST_HELO); g_assert_cmpstr(n, ==, "5"); g_free(n);
+    n = failed_attempts(&s, SM_ST_QUIT); g_assert_cmpstr(n, ==, "11"); g_free(n);
+    /* The 500 to the typo says what the server received. */
+    g_assert_cmpstr(frame_note_text(&s, 12, SM_DIAG_ERROR_REPLY), ==,
+        "The server could not read the line it received, \"quix\\x7ft\": 500 5.5.2 \"Error: command not "
+        "recognized\". Type the command again as RFC 5321 spells it, as in \"HELO lab.example\", "
+        "\"MAIL FROM:<you@lab.example>\"");
+    g_assert_true(sm_conv_complete(s.c));
+    g_assert_true(frame(&s, 15)->completes);
+    sess_free(&s);
+}
+
+/* DATA, the message and "." in one segment before the 354: the message
+ * lines are message lines, "." is answered by the 250 after the 354. */
+static void
+test_data_before_354(void)
+{
+    static const char *const burst[] = { "DATA", "This is a test", "." };
+    static const char *const replies[] = { "354 go ahead", "250 2.0.0 Ok: queued" };
+    sess_t s;
+    char *n;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);            /* 4 */
+    sess_lines(&s, TRUE, burst, 3);                  /* 5 */
+    sess_line(&s, FALSE, "354 go ahead", FALSE);     /* 6 */
+    sess_line(&s, FALSE, "250 2.0.0 Ok: queued", FALSE); /* 7 */
+    sess_lines(&s, TRUE, burst, 3);                  /* 8: again, both replies in one frame */
+    sess_lines(&s, FALSE, replies, 2);               /* 9 */
+    sess_send(&s, TRUE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 10 */
+    g_assert_cmpuint(links(&s, 6)->ex->cmd_frame, ==, 5);
+    g_assert_cmpstr(links(&s, 6)->ex->cmd_text, ==, "DATA");
+    g_assert_cmpuint(links(&s, 7)->ex->cmd_frame, ==, 5);
+    g_assert_cmpstr(links(&s, 7)->ex->cmd_text, ==, ".");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 7))), ==, "message-reply");
+    n = final_notes(&s, 5); g_assert_cmpstr(n, ==, ""); g_free(n);
+    n = final_notes(&s, 8); g_assert_cmpstr(n, ==, ""); g_free(n);
+    g_assert_cmpuint(links(&s, 9)->next->ex->cmd_frame, ==, 8);
+    sess_free(&s);
+}
+
+/* A capture that starts after the greeting: the first reply answers the
+ * first command, and a STARTTLS answered 220 switches to TLS. */
+static void
+test_after_greeting(void)
+{
+    sess_t s;
+    char *st;
+
+    sess_init(&s);
+    sess_line(&s, TRUE, "EHLO lab.example", FALSE);      /* 1 */
+    sess_line(&s, FALSE, "250 x", FALSE);                /* 2 */
+    sess_line(&s, TRUE, "STARTTLS", FALSE);              /* 3 */
+    sess_line(&s, FALSE, "220 2.0.0 Ready to start TLS", FALSE); /* 4 */
+    sess_send(&s, TRUE, SM_TH_ACK, 300, NULL, 0, FALSE, FALSE, NULL, 0); /* 5 */
+    st = sess_stages(&s);
+    g_assert_cmpstr(st, ==, "helo/line helo-reply/reply starttls/line starttls-reply/reply tls/data");
+    g_free(st);
+    g_assert_cmpuint(links(&s, 2)->ex->cmd_frame, ==, 1);
+    g_assert_null(frame_note_text(&s, 2, SM_MARK_BANNER));
+    g_assert_nonnull(frame_note_text(&s, 2, SM_MARK_HELO_REPLY));
+    g_assert_true(sm_conv_in_tls(s.c));
+    sess_free(&s);
+}
+
+/* A server line without a reply code answers nothing, even inside a reply. */
+static void
+test_malformed_reply(void)
+{
+    static const char *const split[] = { "500 5.5.1 Command unrecognized: \"x", "1+l\x07\"", "500 5.5.1 y" };
+    sess_t s;
+    char *n;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);              /* 4 */
+    sess_line(&s, TRUE, "x", FALSE);                   /* 5 */
+    sess_line(&s, TRUE, "y", FALSE);                   /* 6 */
+    sess_lines(&s, FALSE, split, 3);                   /* 7 */
+    sess_line(&s, TRUE, "DATA", FALSE);                /* 8 */
+    sess_line(&s, FALSE, "250-first", FALSE);          /* 9 */
+    sess_line(&s, FALSE, "no code", FALSE);            /* 10 */
+    sess_line(&s, FALSE, "250 last", FALSE);           /* 11 */
+    g_assert_cmpuint(links(&s, 5)->ex->reply_frame, ==, 7);
+    g_assert_cmpuint(links(&s, 6)->ex->reply_frame, ==, 7);
+    n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "12,16,12"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 7, SM_DIAG_MALFORMED_REPLY), ==,
+        "Server line without a reply code: \"1+l\\x07\"\". Every SMTP reply line starts with a three-digit "
+        "code, so this line answers no command: it is a piece of a reply that a bare LF split (a server echoing "
+        "the client's bytes can do that), or the port does not speak SMTP");
+    g_assert_null(links(&s, 10));
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 10))), ==, "data-reply");
+    g_assert_cmpuint(links(&s, 8)->ex->reply_frame, ==, 11);
+    sess_free(&s);
+}
+
+/* Only the client's side captured: the connection was accepted (its ACKs
+ * say so), the message follows DATA, and nothing needs the server's side. */
+static void
+test_one_direction(void)
+{
+    static const char *const msg[] = { "Subject: x", "", "body", "." };
+    sess_t s;
+    char *n;
+
+    sess_init(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 1 */
+    s.next[1]++;                                                        /* the SYN/ACK, not captured */
+    sess_ack(&s, TRUE);                                                 /* 2 */
+    sess_line(&s, TRUE, "ehlo lab.example", FALSE);                     /* 3 */
+    sess_line(&s, TRUE, "data", FALSE);                                 /* 4 */
+    sess_lines(&s, TRUE, msg, 4);                                       /* 5 */
+    sess_line(&s, TRUE, "quit", FALSE);                                 /* 6 */
+    sess_send(&s, TRUE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 7 */
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 5))), ==, "message");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 6))), ==, "quit");
+    n = final_notes(&s, 1);
+    g_assert_cmpstr(n, ==, "17:Only the client's side of this connection is in the capture (7 frames): the server's "
+                           "frames are missing, so no reply, greeting or closing reply can be shown, and no note that "
+                           "needs them is raised. Capture where both directions pass (on the client or the server "
+                           "itself, with a filter such as \"tcp port 25\", not \"dst port\" or \"src port\")");
+    g_free(n);
+    n = final_notes(&s, 3); g_assert_cmpstr(n, ==, ""); g_free(n);
+    n = frame_notes(&s, 3); g_assert_cmpstr(n, ==, ""); g_free(n);
+    n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, ""); g_free(n);
+    g_assert_false(sm_conv_complete(s.c));
+    sess_free(&s);
+
+    /* Only SYNs: the port is blocked, not half captured. */
+    sess_init(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    n = final_notes(&s, 1);
+    g_assert_true(g_str_has_prefix(n, "6:The SYN to port 25 got no answer"));
+    g_free(n);
+    sess_free(&s);
+}
+
+/* A reply and the next one in one segment: a stage item for each. */
+static void
+test_several_stages(void)
+{
+    static const char *const quit_after_dot[] = { ".", "QUIT" };
+    static const char *const both[] = { "250 2.0.0 Ok: queued", "221 2.0.0 Bye" };
+    sess_t s;
+    sm_stage_t stages[4];
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);        /* 4 */
+    sess_line(&s, TRUE, "DATA", FALSE);          /* 5 */
+    sess_line(&s, FALSE, "354 go ahead", FALSE); /* 6 */
+    sess_lines(&s, TRUE, quit_after_dot, 2);     /* 7 */
+    sess_lines(&s, FALSE, both, 2);              /* 8 */
+    g_assert_cmpuint(sm_frame_stages(s.st, frame(&s, 7), stages, 4), ==, 2);
+    g_assert_cmpint(stages[0], ==, SM_ST_MESSAGE);
+    g_assert_cmpint(stages[1], ==, SM_ST_QUIT);
+    g_assert_cmpuint(sm_frame_stages(s.st, frame(&s, 8), stages, 4), ==, 2);
+    g_assert_cmpint(stages[0], ==, SM_ST_MESSAGE_REPLY);
+    g_assert_cmpint(stages[1], ==, SM_ST_QUIT_REPLY);
+    g_assert_nonnull(frame_note_text(&s, 8, SM_MARK_QUIT_REPLY));
+    g_assert_nonnull(frame_note_text(&s, 7, SM_MARK_QUIT));
+    sess_free(&s);
+}
+
+/* What a refusal means decides the advice. */
+static void
+test_advice(void)
+{
+    sess_t s;
+
+    sess_init(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);                                       /* 4 */
+    sess_line(&s, TRUE, "EXPN root", FALSE);                                    /* 5 */
+    sess_line(&s, FALSE, "502 5.5.1 EXPN command disabled", FALSE);             /* 6 */
+    sess_line(&s, TRUE, "RCPT TO:<b@elsewhere.example>", FALSE);                /* 7 */
+    sess_line(&s, FALSE, "554 5.7.1 <b@elsewhere.example>: Relay access denied", FALSE); /* 8 */
+    sess_line(&s, TRUE, "MAIL FROM:<a@b>", FALSE);                              /* 9 */
+    sess_line(&s, FALSE, "553 5.7.1 not logged in", FALSE);                     /* 10 */
+    sess_line(&s, TRUE, "RCPT TO:<a@b>", FALSE);                                /* 11 */
+    sess_line(&s, FALSE, "503 5.5.1 Error: need MAIL command", FALSE);          /* 12 */
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 5))), ==, "expn");
+    g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 6))), ==, "expn-reply");
+    g_assert_cmpstr(frame_note_text(&s, 6, SM_DIAG_ERROR_REPLY), ==,
+        "The server does not offer \"EXPN root\": 502 5.5.1 \"EXPN command disabled\": it leaves the command out or "
+        "has it disabled (RFC 5321 lets servers refuse VRFY, EXPN and HELP); go on without it");
+    g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_ERROR_REPLY), ==,
+        "The server refuses \"RCPT TO:<b@elsewhere.example>\" by its policy: 554 5.7.1 \"<b@elsewhere.example>: "
+        "Relay access denied\": the server does not relay mail to other domains: send to an address the server "
+        "itself takes mail for");
+    g_assert_true(g_str_has_prefix(frame_note_text(&s, 10, SM_DIAG_ERROR_REPLY),
+        "The server refuses \"MAIL FROM:<a@b>\" by its policy: 553 5.7.1 \"not logged in\": authenticate first"));
+    g_assert_true(g_str_has_prefix(frame_note_text(&s, 12, SM_DIAG_ERROR_REPLY), "Command out of sequence: 503"));
     sess_free(&s);
 }
 
@@ -645,5 +934,12 @@ main(int argc, char **argv)
     g_test_add_func("/stage_machine/telnet_inside_line", test_telnet_inside_line);
     g_test_add_func("/stage_machine/bdat", test_bdat);
     g_test_add_func("/stage_machine/midstream_and_unsolicited", test_midstream_and_unsolicited);
+    g_test_add_func("/stage_machine/markers_on_success", test_markers_on_success);
+    g_test_add_func("/stage_machine/data_before_354", test_data_before_354);
+    g_test_add_func("/stage_machine/after_greeting", test_after_greeting);
+    g_test_add_func("/stage_machine/malformed_reply", test_malformed_reply);
+    g_test_add_func("/stage_machine/one_direction", test_one_direction);
+    g_test_add_func("/stage_machine/several_stages", test_several_stages);
+    g_test_add_func("/stage_machine/advice", test_advice);
     return g_test_run();
 }
