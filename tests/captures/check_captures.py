@@ -3,24 +3,28 @@
 # check_captures.py: verifies with tshark that each smtplab capture holds exactly the bytes, segmentation and TCP handshake/teardown README.md promises.
 """Check the recorded captures against the expectations below.  Stdlib only.
 
-  check_captures.py [DIR] [--set lab|clients|all] [--list]
+  check_captures.py [DIR] [--set lab|clients|truth|all] [--list]
   check_captures.py [DIR] [--set ...] --markdown   # frame index for README.md
 
 --set picks the captures: those record.sh makes (lab), those
 record-clients.sh makes (clients: real clients typed on a pty, against
-aiosmtpd or postfix, each with its server log in DIR/logs/<name>.log), or
-both (all, the default).
+aiosmtpd or postfix, each with its server log in DIR/logs/<name>.log),
+those record-truth.sh makes (truth: issue 14's sessions against postfix,
+with their server logs too), or all of them (all, the default).
 
 For every capture: one TCP conversation to the scenario's server port, the
 client's payload segments exactly as listed (byte-exact, segment by
 segment), the server's payload bytes exactly as listed (concatenated;
 aiosmtpd's own segmentation is not pinned), SYN / SYN-ACK / FIN from both
 sides and no RST, retransmission or other TCP analysis warning, unless the
-scenario says otherwise.  --list prints a per-frame listing too.  Exits
+scenario says otherwise (mid: the capture begins after the handshake and
+the greeting; only: one direction was captured; server given as a regular
+expression where postfix's queue id is in it).  --list prints a per-frame listing too.  Exits
 non-zero on the first capture that does not match.
 """
 
 import os
+import re
 import subprocess
 import sys
 
@@ -179,8 +183,91 @@ EXPECT_CLIENTS = {
         server=PF_BANNER + HELO_OK + PF_BYE),
 }
 
-SETS = {"lab": EXPECT, "clients": EXPECT_CLIENTS,
-        "all": {**EXPECT, **EXPECT_CLIENTS}}
+PF_EHLO = (b"250-lab.example\r\n250-PIPELINING\r\n250-SIZE 10240000\r\n250-VRFY\r\n"
+           b"250-ETRN\r\n250-ENHANCEDSTATUSCODES\r\n250-8BITMIME\r\n250-DSN\r\n"
+           b"250-SMTPUTF8\r\n250 CHUNKING\r\n")
+PF_EHLO_TLS = PF_EHLO.replace(b"250-ETRN\r\n", b"250-ETRN\r\n250-STARTTLS\r\n")
+PF_HELO_OK = b"250 lab.example\r\n"
+PF_MAIL_OK = b"250 2.1.0 Ok\r\n"
+PF_RCPT_OK = b"250 2.1.5 Ok\r\n"
+PF_GO_AHEAD = b"354 End data with <CR><LF>.<CR><LF>\r\n"
+PF_QUEUED = r"250 2\.0\.0 Ok: queued as [0-9A-F]+\r\n"
+PF_NOT_RECOGNIZED = b"500 5.5.2 Error: command not recognized\r\n"
+TRUTH_MAIL = [b"MAIL FROM:<student@lab.example>\r\n", b"RCPT TO:<teacher@lab.example>\r\n"]
+
+
+def pattern(*parts):
+    """A server-bytes regular expression: bytes parts literal, str parts as they are."""
+    return re.compile(b"".join(re.escape(p) if isinstance(p, bytes) else p.encode()
+                               for p in parts), re.S)
+
+
+# record-truth.sh: issue 14's sessions against postfix (truth_client.py, or
+# /usr/bin/telnet typed by client_drive.py); server log in logs/<name>.log.
+EXPECT_TRUTH = {
+    "after-greeting.pcapng": dict(
+        port=25, log=True, mid=True,
+        client=[b"EHLO lab.example\r\n"] + TRUTH_MAIL
+        + [b"DATA\r\n",
+           b"Subject: after the greeting\r\n\r\nHello from the smtplab truth client.\r\n",
+           b".\r\n", b"QUIT\r\n"],
+        server=pattern(PF_EHLO, PF_MAIL_OK, PF_RCPT_OK, PF_GO_AHEAD, PF_QUEUED, PF_BYE)),
+    "after-greeting-starttls.pcapng": dict(
+        port=25, log=True, mid=True, tls=True,
+        client=[b"EHLO lab.example\r\n", b"STARTTLS\r\n"],
+        server=PF_EHLO_TLS + b"220 2.0.0 Ready to start TLS\r\n"),
+    "pipelined-quit.pcapng": dict(
+        port=25, log=True,
+        client=[b"EHLO lab.example\r\n"] + TRUTH_MAIL
+        + [b"DATA\r\n",
+           b"Subject: pipelined quit\r\n\r\nHello from the smtplab truth client.\r\n",
+           b".\r\nQUIT\r\n"],
+        server=pattern(PF_BANNER, PF_EHLO, PF_MAIL_OK, PF_RCPT_OK, PF_GO_AHEAD, PF_QUEUED, PF_BYE),
+        # postfix batches the replies to pipelined input: both in one segment.
+        server_segment=pattern(PF_QUEUED, PF_BYE)),
+    "bdat-bad-syntax.pcapng": dict(
+        port=25, log=True,
+        client=[b"EHLO lab.example\r\n"] + TRUTH_MAIL
+        + [b"BDAT 1234 SCRAMBLE\r\nSubject: a chunk\r\n\r\nHello.\r\nQUIT\r\n"],
+        server=PF_BANNER + PF_EHLO + PF_MAIL_OK + PF_RCPT_OK
+        + b"521 5.5.4 Syntax: BDAT count [LAST]\r\n"),
+    "expn-help.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.example\r\n", b"EXPN root\r\n", b"HELP\r\n",
+                b"VRFY root\r\n", b"quit\r\n"],
+        server=PF_BANNER + PF_HELO_OK + PF_NOT_RECOGNIZED + PF_NOT_RECOGNIZED
+        + b"252 2.0.0 root\r\n" + PF_BYE),
+    "relay-denied.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.example\r\n", b"MAIL FROM:<a@lab.example>\r\n",
+                b"RCPT TO:<b@elsewhere.example>\r\n", b"quit\r\n"],
+        server=PF_BANNER + PF_HELO_OK + PF_MAIL_OK
+        + b"554 5.7.1 <b@elsewhere.example>: Relay access denied\r\n" + PF_BYE),
+    "client-only.pcapng": dict(
+        port=25, log=True, only="client",
+        client=[b"helo lab.example\r\n", b"mail from:<student@lab.example>\r\n",
+                b"rcpt to:<teacher@lab.example>\r\n", b"data\r\n",
+                b"Subject: one direction\r\n", b"Hello from telnet.\r\n", b".\r\n",
+                b"quit\r\n"],
+        server=b""),
+    "server-only.pcapng": dict(
+        port=25, log=True, only="server", client=[],
+        server=pattern(PF_BANNER, PF_HELO_OK, PF_MAIL_OK, PF_RCPT_OK, PF_GO_AHEAD,
+                       PF_QUEUED, PF_BYE)),
+    "idle-timeout.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.example\r\n"],
+        server=PF_BANNER + PF_HELO_OK
+        + b"421 4.4.2 lab.example Error: timeout exceeded\r\n"),
+    "greeting-554.pcapng": dict(
+        port=25, log=True,
+        client=[b"helo lab.example\r\n", b"quit\r\n"],
+        server=b"554 5.7.1 <localhost[127.0.0.1]>: Client host rejected: Access denied\r\n"
+        + b"503 5.7.0 Error: access denied for localhost[127.0.0.1]\r\n" + PF_BYE),
+}
+
+SETS = {"lab": EXPECT, "clients": EXPECT_CLIENTS, "truth": EXPECT_TRUTH,
+        "all": {**EXPECT, **EXPECT_CLIENTS, **EXPECT_TRUTH}}
 
 FIELDS = ["frame.number", "frame.time_relative", "ip.src", "ipv6.src",
           "tcp.stream", "tcp.srcport", "tcp.dstport", "tcp.flags.syn",
@@ -241,12 +328,18 @@ def check(path, exp):
             errs.append(f"expected only (>=3) client SYNs, got {len(rows)} frames")
         return errs
 
-    if len(syn) != 1:
-        errs.append(f"{len(syn)} SYNs")
-    if sum(r["tcp.flags.syn"] and r["tcp.flags.ack"] for r in srv) != 1:
-        errs.append("no single SYN/ACK")
-    if sum(r["tcp.flags.fin"] for r in cli) != 1 or sum(r["tcp.flags.fin"] for r in srv) != 1:
-        errs.append("not exactly one FIN each way")
+    only = exp.get("only")
+    if only == "client" and srv or only == "server" and cli:
+        errs.append(f"expected only the {only}'s side")
+    want_syn = 0 if exp.get("mid") or only == "server" else 1
+    want_synack = 0 if exp.get("mid") or only == "client" else 1
+    if len(syn) != want_syn:
+        errs.append(f"{len(syn)} SYNs, expected {want_syn}")
+    if sum(r["tcp.flags.syn"] and r["tcp.flags.ack"] for r in srv) != want_synack:
+        errs.append(f"expected {want_synack} SYN/ACK")
+    if (sum(r["tcp.flags.fin"] for r in cli) != (only != "server")
+            or sum(r["tcp.flags.fin"] for r in srv) != (only != "client")):
+        errs.append("not exactly one FIN each captured way")
     if any(r["tcp.flags.reset"] for r in rows):
         errs.append("RST present")
     first_fin = next(r for r in rows if r["tcp.flags.fin"])
@@ -270,8 +363,12 @@ def check(path, exp):
     else:
         if csegs != want_c:
             errs.append(f"client segments differ:\n  got  {csegs!r}\n  want {want_c!r}")
-        if sbytes != want_s:
+        if (not want_s.fullmatch(sbytes) if isinstance(want_s, re.Pattern)
+                else sbytes != want_s):
             errs.append(f"server bytes differ:\n  got  {sbytes!r}\n  want {want_s!r}")
+    if exp.get("server_segment") and not any(
+            exp["server_segment"].fullmatch(r["payload"]) for r in srv):
+        errs.append(f"no server segment matches {exp['server_segment'].pattern!r}")
     return errs
 
 
@@ -365,7 +462,7 @@ def main():
         which = argv[i + 1] if i + 1 < len(argv) else ""
         del argv[i:i + 2]
         if which not in SETS:
-            sys.exit("--set takes lab, clients or all")
+            sys.exit("--set takes lab, clients, truth or all")
     expect = SETS[which]
     args = [a for a in argv if not a.startswith("--")]
     listing = "--list" in argv

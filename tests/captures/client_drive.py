@@ -26,6 +26,20 @@ Scenarios (issue 13: lines as the server reads them):
   nc-crlf                  nc -C: "helo lab.example" Enter, "quit" Enter
   nc-bare-lf               nc: the same
 
+Scenarios of record-truth.sh (issue 14), all /usr/bin/telnet in its default
+line mode against postfix:
+
+  expn-help                "helo lab.example", "EXPN root", "HELP",
+                           "VRFY root", "quit", each after the last reply
+  relay-denied             "helo lab.example", "MAIL FROM:<a@lab.example>",
+                           "RCPT TO:<b@elsewhere.example>", "quit"
+  idle-timeout             "helo lab.example", then nothing: the person waits
+                           until the server gives up (its 421) and closes
+  one-direction            "helo lab.example", "mail from:", "rcpt to:",
+                           "data", a 2-line message, ".", "quit"
+  greeting-554             waits for the 554 greeting, then "helo
+                           lab.example" and "quit"
+
 Keys are written to the pty one at a time, 100-150 ms apart (a fixed
 pseudo-random sequence, so a re-recording types at the same pace).  The
 Backspace key of a Linux terminal sends DEL (0x7f), Enter sends CR (0x0d),
@@ -218,6 +232,34 @@ def busybox_telnet_char_del(host, port):
     c.finish()
 
 
+def telnet_lines(seed, steps, greeting=b"220 "):
+    """/usr/bin/telnet in line mode: each line typed after the reply to the
+    one before it; steps are (line, what the reply starts with)."""
+    def scenario(host, port):
+        c = Typist(["/usr/bin/telnet", host, str(port)], seed)
+        c.expect(greeting)
+        c.expect(b"\n")
+        c.pause(0.8)
+        for line, reply in steps:
+            c.type(line + ENTER)
+            c.expect(reply)
+            c.expect(b"\n")
+            c.pause(0.8)
+        c.finish()
+    return scenario
+
+
+def idle_timeout(host, port):
+    c = Typist(["/usr/bin/telnet", host, str(port)], 12)
+    banner(c)
+    c.type(b"helo lab.example" + ENTER)
+    c.expect(b"250 ")
+    # The person waits; the server's timeout ends the session.
+    c.expect(b"421 ", timeout=30.0)
+    c.expect(b"Connection closed", timeout=5.0)
+    c.wait_exit()
+
+
 SCENARIOS = {
     "socat-raw-bare-cr": socat_raw_bare_cr,
     "socat-raw-ctrl-j": socat_raw_ctrl_j,
@@ -230,6 +272,24 @@ SCENARIOS = {
     "busybox-telnet-char-del": busybox_telnet_char_del,
     "nc-crlf": helo_quit(lambda h, p: ["/usr/bin/nc", "-C", h, str(p)], 9),
     "nc-bare-lf": helo_quit(lambda h, p: ["/usr/bin/nc", h, str(p)], 10),
+    "expn-help": telnet_lines(13, [(b"helo lab.example", b"250 "), (b"EXPN root", b"500 "),
+                                   (b"HELP", b"500 "), (b"VRFY root", b"252 "),
+                                   (b"quit", b"221 ")]),
+    "relay-denied": telnet_lines(14, [(b"helo lab.example", b"250 "),
+                                      (b"MAIL FROM:<a@lab.example>", b"250 "),
+                                      (b"RCPT TO:<b@elsewhere.example>", b"554 "),
+                                      (b"quit", b"221 ")]),
+    "idle-timeout": idle_timeout,
+    "one-direction": telnet_lines(15, [(b"helo lab.example", b"250 "),
+                                       (b"mail from:<student@lab.example>", b"250 "),
+                                       (b"rcpt to:<teacher@lab.example>", b"250 "),
+                                       (b"data", b"354 "),
+                                       (b"Subject: one direction", b""),
+                                       (b"Hello from telnet.", b""),
+                                       (b".", b"250 "),
+                                       (b"quit", b"221 ")]),
+    "greeting-554": telnet_lines(16, [(b"helo lab.example", b"503 "), (b"quit", b"221 ")],
+                                 greeting=b"554 "),
 }
 
 
