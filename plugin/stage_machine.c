@@ -62,7 +62,8 @@ struct sm_conv {
     sm_exchange_t *in_reply;      /* the exchange whose multi-line reply goes on */
     sm_exchange_t *commands;      /* every command, in order (through all_next) */
     sm_exchange_t *commands_tail;
-    const sm_exchange_t *quit;    /* the first QUIT the server read, or NULL */
+    const sm_exchange_t *quit;    /* the first QUIT sent, or NULL */
+    gboolean server_gone;         /* the server closed the session with 421 or 521: it reads no more */
     const sm_exchange_t *answered; /* the last exchange whose final reply came */
     gboolean helo_done, quit_done;
     guint8 progress;
@@ -512,6 +513,7 @@ sm_push(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt, sm_stag
         ex->raw_text = text;
     }
     ex->segments = l->segments;
+    ex->unread = c->server_gone;
     /* A CR inside a line is an Enter press that ended nothing. */
     ex->enters = la_count_enters(l->raw, l->raw_len, TRUE, &crnul, &cr) > 0;
     /* Telnet bytes the server read as characters of the line. */
@@ -556,7 +558,8 @@ sm_closing(sm_conv_t *c, sm_frame_t *f, gboolean from_client)
      * capture with no client frame cannot tell. A client may close right
      * after QUIT, before the 221 arrives: a QUIT left unanswered is
      * no_reply's business. */
-    if (!c->tcp.handshake_done || c->dialogue == SM_DLG_TLS || c->quit || !c->tcp.frames[TT_CLIENT])
+    if (!c->tcp.handshake_done || c->dialogue == SM_DLG_TLS || (c->quit && !c->quit->unread) ||
+        !c->tcp.frames[TT_CLIENT])
         return;
     if (from_client) {
         sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup(c->scope,
@@ -570,13 +573,13 @@ sm_closing(sm_conv_t *c, sm_frame_t *f, gboolean from_client)
     } else if (last) {
         char *what = sm_exchange_what(NULL, last);
         sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup_printf(c->scope,
-            "The server closed the connection after its %u reply (frame %u) to %s, before the client sent QUIT: "
-            "the server ended the session, and that reply says why",
+            "The server closed the connection after its %u reply (frame %u) to %s, without a QUIT read: the "
+            "server ended the session, and that reply says why",
             last->code, last->reply_frame, what));
         wmem_free(NULL, what);
     } else {
         sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup(c->scope,
-            "The server closed the connection before the client sent QUIT: the server ended the session"));
+            "The server closed the connection without a QUIT read: the server ended the session"));
     }
 }
 
@@ -801,7 +804,17 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
     ex->reply_frame = f->num;
     ex->reply_ts = c->now;
     ex->code = r->code;
+    ex->unread = FALSE;
     c->answered = ex;
+    if (r->code == 421 || r->code == 521) {
+        /* The server closes the session: what the client sent after the
+         * line this answers, it never reads. */
+        sm_exchange_t *q;
+        c->server_gone = TRUE;
+        for (q = c->queue_head; q; q = q->next)
+            q->unread = TRUE;
+        c->queue_head = c->queue_tail = NULL;
+    }
 
     switch (ex->stage) {
     case SM_ST_BANNER:
@@ -1131,7 +1144,7 @@ sm_final_notes(const sm_store_t *store, const sm_frame_t *f, wmem_allocator_t *s
         return;
     for (l = sm_frame_links(store, f); l; l = l->next) {
         char *what;
-        if (!l->request || l->ex->reply_frame || c->dialogue == SM_DLG_TLS)
+        if (!l->request || l->ex->reply_frame || l->ex->unread || c->dialogue == SM_DLG_TLS)
             continue;
         what = sm_exchange_what(NULL, l->ex);
         if (l->ex->enters)

@@ -175,6 +175,7 @@ typedef struct sm_exchange {
     nstime_t reply_ts;
     guint16 code;
     gboolean success;        /* the reply completed a lab step: 220 banner, 2xx to HELO/EHLO, 221 to QUIT */
+    gboolean unread;         /* sent after the server closed the session (421, 521): it read no more */
     struct sm_exchange *next; /* the queue of commands waiting for a reply */
     struct sm_exchange *all_next; /* the connection's next command */
 } sm_exchange_t;

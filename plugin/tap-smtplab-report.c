@@ -286,6 +286,8 @@ report_text(wmem_allocator_t *scope, GString *out, const report_session_t *s)
         if (ex->reply_frame)
             g_string_append_printf(out, ", reply %u in frame %u after %.6f s\n", ex->code, ex->reply_frame,
                                    report_reply_time(ex));
+        else if (ex->unread)
+            g_string_append(out, ", not read: the server had closed the session\n");
         else
             g_string_append(out, ", no reply\n");
     }
