@@ -1,7 +1,8 @@
 /* line_assembly.c
  * Line splitting over any segmentation (lines end at CRLF or LF; CR NUL and
  * bare CR are Enter presses inside a line; telnet commands anywhere) and
- * line editing (BS, DEL, telnet EC and EL).
+ * line editing (BS, DEL, telnet EC and EL); in the client's stream, the
+ * bytes of a BDAT chunk after its command line.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,6 +19,26 @@ la_split_init(la_splitter_t *s)
     s->data = 0;
     s->line_pos = 0;
     s->content_len = 0;
+    s->client = 0;
+    sp_bdat_init(&s->bdat);
+    s->chunk_left = 0;
+}
+
+void
+la_split_set_client(la_splitter_t *s)
+{
+    s->client = 1;
+}
+
+gboolean
+la_split_is_fresh(const la_splitter_t *s)
+{
+    sp_bdat_reader_t fresh;
+
+    sp_bdat_init(&fresh);
+    return !s->cr && !s->cr_in_cmd && !s->data && !s->line_pos && !s->content_len && !s->chunk_left &&
+           s->bdat.state == fresh.state && s->bdat.size == fresh.size && s->tn.state == TN_S_DATA && !s->tn.cmd &&
+           !s->tn.sb_opt && !s->tn.sb_have_opt && !s->tn.sb_len;
 }
 
 gboolean
@@ -27,10 +48,17 @@ la_split_in_line(const la_splitter_t *s)
 }
 
 /* Reports the end of the current line and starts the next one, with the
- * telnet machine afresh: a LF ends a line even inside a telnet command. */
+ * telnet machine afresh: a LF ends a line even inside a telnet command.
+ * After a valid BDAT command line of the client, its chunk comes first. */
 static void
 la_end_line(la_splitter_t *s, la_eol_t eol, guint32 content_len, la_event_t *ev)
 {
+    guint64 size;
+    gboolean last;
+
+    if (s->client && sp_bdat_done(&s->bdat, &size, &last))
+        s->chunk_left = size;
+    sp_bdat_init(&s->bdat);
     tn_init(&s->tn);
     ev->kind = LA_EV_LINE;
     ev->eol = eol;
@@ -43,6 +71,15 @@ la_end_line(la_splitter_t *s, la_eol_t eol, guint32 content_len, la_event_t *ev)
     s->content_len = 0;
 }
 
+/* Reads a byte of the client's current line (the server reads telnet
+ * command bytes as characters too) as part of a BDAT command. */
+static inline void
+la_read_bdat(la_splitter_t *s, guint8 b)
+{
+    if (s->client && sp_bdat_possible(&s->bdat))
+        sp_bdat_step(&s->bdat, b);
+}
+
 gboolean
 la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_event_t *ev)
 {
@@ -50,6 +87,17 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
         guint8 b = buf[*pos];
         tn_command_t cmd;
         tn_class_t cls;
+
+        if (s->chunk_left) {
+            /* Chunk bytes are the message's, as they are: no lines, no
+             * telnet commands, no keystrokes. */
+            guint64 n = MIN(s->chunk_left, (guint64)(len - *pos));
+            *pos += (size_t)n;
+            s->chunk_left -= n;
+            ev->kind = LA_EV_CHUNK;
+            ev->total_len = (guint32)n;
+            return TRUE;
+        }
 
         if (s->cr) {
             /* The byte after a CR says whether it ends the line: only a LF
@@ -63,9 +111,12 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
                 la_end_line(s, LA_EOL_CRLF, s->content_len, ev);
                 return TRUE;
             }
+            /* The CR is a byte of the line, as the server reads it. */
+            la_read_bdat(s, '\r');
             if (b == '\0') {
                 (*pos)++;
                 s->line_pos++;
+                la_read_bdat(s, b);
                 ev->eol = LA_EOL_CRNUL;
                 return TRUE;
             }
@@ -82,6 +133,9 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
             la_end_line(s, crlf ? LA_EOL_CRLF : LA_EOL_LF, s->line_pos - 1 - (crlf ? 1 : 0), ev);
             return TRUE;
         }
+        /* A CR waits for the next byte to say whether it ends the line. */
+        if (b != '\r')
+            la_read_bdat(s, b);
         /* A CR inside a telnet command is no Enter, but with a LF after it
          * the server sees CR LF. */
         s->cr_in_cmd = b == '\r' && (s->tn.state == TN_S_OPTION || s->tn.state == TN_S_SB);

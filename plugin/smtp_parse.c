@@ -136,9 +136,8 @@ enum {
     SP_BDAT_SIZE,                       /* in the size (a whole command) */
     SP_BDAT_AFTER_SIZE,                 /* spaces after the size (a whole command) */
     SP_BDAT_LAST_WORD,                  /* + 1 to 3: letters of "LAST" read */
-    SP_BDAT_LAST = SP_BDAT_LAST_WORD + 4, /* "LAST" and spaces after it (a whole command) */
-    SP_BDAT_NOT                         /* no BDAT command */
-};
+    SP_BDAT_LAST = SP_BDAT_LAST_WORD + 4 /* "LAST" and spaces after it (a whole command) */
+};                                      /* then SP_BDAT_NOT (smtp_parse.h): no BDAT command */
 
 void
 sp_bdat_init(sp_bdat_reader_t *r)
@@ -197,7 +196,7 @@ sp_parse_bdat(const guint8 *param, size_t len, guint64 *size, gboolean *last)
 
     r.state = SP_BDAT_SIZE_START;
     r.size = 0;
-    for (i = 0; i < len && r.state != SP_BDAT_NOT; i++)
+    for (i = 0; i < len && sp_bdat_possible(&r); i++)
         sp_bdat_step(&r, param[i]);
     return sp_bdat_done(&r, size, last);
 }

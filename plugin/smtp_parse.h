@@ -60,9 +60,20 @@ gboolean sp_parse_reply(const guint8 *line, size_t len, sp_reply_t *out);
  * byte (a telnet command, a CR that ends no line) makes the line no BDAT
  * command: the server answers a syntax error and reads no chunk. */
 typedef struct {
-    guint8 state;  /* where in the grammar the bytes so far are (smtp_parse.c) */
+    guint8 state;  /* where in the grammar the bytes so far are (smtp_parse.c), or SP_BDAT_NOT */
     guint64 size;  /* the chunk size read so far */
 } sp_bdat_reader_t;
+
+/* The reader's state once the line can no longer be a BDAT command. */
+#define SP_BDAT_NOT 0xFF
+
+/* TRUE while the bytes read may still be a BDAT command: no need to read
+ * further bytes once FALSE. */
+static inline gboolean
+sp_bdat_possible(const sp_bdat_reader_t *r)
+{
+    return r->state != SP_BDAT_NOT;
+}
 
 /* At the start of a line. */
 void sp_bdat_init(sp_bdat_reader_t *r);

@@ -171,6 +171,81 @@ test_telnet_inside_line(void)
 /* Enter presses that ended no line, counted in a line's bytes: a CR inside
  * a telnet command (IAC DO option 13) is none; a CR at the end is a bare CR
  * in a complete line, and not known yet in an open one. */
+/* The client's stream split in segments cut at a and b: its events as
+ * "L<content_len>/<total_len>", "C<n>" (consecutive chunk events merged),
+ * "T<cmd>", "E<sent>", with no segment numbers. */
+static char *
+split_client(const char *stream, size_t n, size_t a, size_t b)
+{
+    GString *out = g_string_new(NULL);
+    size_t cuts[4] = { 0, a, b, n }, k;
+    guint64 chunk = 0;
+    la_splitter_t s;
+
+    la_split_init(&s);
+    la_split_set_client(&s);
+    for (k = 0; k < 3; k++) {
+        size_t pos = 0, len = cuts[k + 1] - cuts[k];
+        la_event_t ev;
+        while (la_split_next(&s, (const guint8 *)stream + cuts[k], len, &pos, &ev)) {
+            if (ev.kind == LA_EV_CHUNK) {
+                chunk += ev.total_len;
+                continue;
+            }
+            if (chunk)
+                g_string_append_printf(out, "C%" G_GUINT64_FORMAT " ", chunk);
+            chunk = 0;
+            if (ev.kind == LA_EV_LINE)
+                g_string_append_printf(out, "L%u/%u ", ev.content_len, ev.total_len);
+            else if (ev.kind == LA_EV_TELNET)
+                g_string_append_printf(out, "T%s ", tn_command_name(ev.tn.cmd));
+            else if (ev.kind == LA_EV_ENTER)
+                g_string_append_printf(out, "E%s ", la_eol_name(ev.eol));
+        }
+    }
+    if (chunk)
+        g_string_append_printf(out, "C%" G_GUINT64_FORMAT " ", chunk);
+    if (s.chunk_left)
+        g_string_append_printf(out, "left:%" G_GUINT64_FORMAT, s.chunk_left);
+    return g_string_free(out, FALSE);
+}
+
+/* The same events over every segmentation in three pieces. */
+static void
+check_client(const char *stream, size_t n, const char *expected)
+{
+    size_t a, b;
+
+    for (a = 0; a <= n; a++) {
+        for (b = a; b <= n; b++) {
+            char *r = split_client(stream, n, a, b);
+            if (strcmp(r, expected) != 0)
+                g_error("cut at %zu and %zu: \"%s\", expected \"%s\"", a, b, r, expected);
+            g_free(r);
+        }
+    }
+}
+
+static void
+test_bdat_chunk(void)
+{
+    /* A segment may hold the end of "BDAT 10 LAST\r\n", the 10 chunk bytes
+     * (a LF and telnet command bytes among them) and the next command. */
+    static const char s1[] = "BDAT 10 LAST\r\nab\r\n\xff\xf6" "cdefQUIT\r\n";
+    /* Bare LF, case, runs of spaces; a chunk of 0 bytes. */
+    static const char s2[] = "bdat  2  last \nxybdat 0\r\nNOOP\n";
+    /* No chunk after a syntax error, a CR NUL or a telnet command in the
+     * line: the server read no valid BDAT command. */
+    static const char s3[] = "BDAT 2 SCRAMBLE\r\nBDAT 2\r\0\r\nBDAT 2\xff\xf1\r\nBDAT 2\r\r\n";
+    /* A chunk that runs past the end of what was sent. */
+    static const char s4[] = "BDAT 99\r\n0123";
+
+    check_client(s1, sizeof s1 - 1, "L12/14 C10 L4/6 ");
+    check_client(s2, sizeof s2 - 1, "L14/15 C2 L6/8 L4/5 ");
+    check_client(s3, sizeof s3 - 1, "L15/17 ECR NUL L8/10 TNOP L8/10 ECR L7/9 ");
+    check_client(s4, sizeof s4 - 1, "L7/9 C4 left:95");
+}
+
 static void
 test_count_enters(void)
 {
@@ -285,6 +360,7 @@ main(int argc, char **argv)
     g_test_add_func("/line_assembly/cr_at_segment_end", test_cr_at_segment_end);
     g_test_add_func("/line_assembly/telnet_in_stream", test_telnet_in_stream);
     g_test_add_func("/line_assembly/telnet_inside_line", test_telnet_inside_line);
+    g_test_add_func("/line_assembly/bdat_chunk", test_bdat_chunk);
     g_test_add_func("/line_assembly/count_enters", test_count_enters);
     g_test_add_func("/line_assembly/edit_backspaces", test_edit_backspaces);
     g_test_add_func("/line_assembly/edit_del_ec_el_and_iac", test_edit_del_ec_el_and_iac);
