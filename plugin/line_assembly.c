@@ -238,29 +238,42 @@ la_erase_char(la_edit_t *out)
     out->len = n;
 }
 
-void
-la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out)
+gboolean
+la_typed_text(const guint8 *data, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        guint8 b = data[i];
+        if (b >= 0x80) {
+            /* A whole, valid UTF-8 character. */
+            gunichar c = g_utf8_get_char_validated((const gchar *)data + i, (gssize)(len - i));
+            if (c == (gunichar)-1 || c == (gunichar)-2)
+                return FALSE;
+            i += (size_t)g_utf8_skip[b];
+            continue;
+        }
+        if ((b < 0x20 || b == 0x7f) && b != '\t' && b != 0x1b && b != 0x08 && b != 0x7f && b != '\r' &&
+            !(b == '\0' && i > 0 && data[i - 1] == '\r'))
+            return FALSE;
+        i++;
+    }
+    return TRUE;
+}
+
+/* The line's data bytes, its telnet commands dropped and counted. */
+static void
+la_data_bytes(const guint8 *raw, size_t len, la_edit_t *out)
 {
     tn_machine_t tn;
     size_t i;
 
-    out->text = (guint8 *)wmem_alloc(scope, len ? len : 1);
-    out->len = 0;
-    out->backspaces = 0;
-    out->line_erases = 0;
-    out->telnet_commands = 0;
     tn_init(&tn);
-
     for (i = 0; i < len; i++) {
         tn_command_t cmd;
         switch (tn_step(&tn, raw[i], &cmd)) {
         case TN_DATA:
-            if (typed && (raw[i] == 0x08 || raw[i] == 0x7f)) {
-                out->backspaces++;
-                la_erase_char(out);
-            } else {
-                out->text[out->len++] = raw[i];
-            }
+            out->text[out->len++] = raw[i];
             break;
         case TN_DATA_FF:
             out->text[out->len++] = 0xff;
@@ -272,9 +285,49 @@ la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean ty
             break;
         case TN_COMMAND:
             out->telnet_commands++;
-            if (!typed) {
-                break;
-            } else if (cmd.cmd == TN_EC) {
+            break;
+        case TN_PART:
+        case TN_SB_ABORTED:
+            break;
+        }
+    }
+}
+
+void
+la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out)
+{
+    tn_machine_t tn;
+    size_t i;
+
+    out->text = (guint8 *)wmem_alloc(scope, len ? len : 1);
+    out->len = 0;
+    out->backspaces = 0;
+    out->line_erases = 0;
+    out->telnet_commands = 0;
+    la_data_bytes(raw, len, out);
+    /* Erases are keystrokes only where a person typed. */
+    if (!typed || !la_typed_text(out->text, out->len))
+        return;
+
+    out->len = 0;
+    tn_init(&tn);
+    for (i = 0; i < len; i++) {
+        tn_command_t cmd;
+        switch (tn_step(&tn, raw[i], &cmd)) {
+        case TN_DATA:
+            if (raw[i] == 0x08 || raw[i] == 0x7f) {
+                out->backspaces++;
+                la_erase_char(out);
+            } else {
+                out->text[out->len++] = raw[i];
+            }
+            break;
+        case TN_DATA_FF:
+        case TN_NOT_COMMAND:
+            /* Not typed text (la_typed_text): not here. */
+            break;
+        case TN_COMMAND:
+            if (cmd.cmd == TN_EC) {
                 out->backspaces++;
                 la_erase_char(out);
             } else if (cmd.cmd == TN_EL) {

@@ -112,10 +112,17 @@ typedef struct {
     guint32 telnet_commands;
 } la_edit_t;
 
+/* TRUE when a line's data bytes (telnet commands dropped) can be text a
+ * person typed: printable ASCII, valid UTF-8, TAB, ESC (arrow keys), the
+ * erase keys BS and DEL, and the CR and NUL of an Enter (CR NUL, bare CR).
+ * Any other byte (binary data, a stray 0xFF) is no keystroke. */
+gboolean la_typed_text(const guint8 *data, size_t len);
+
 /* Drops telnet commands from a line's bytes (its ending excluded) and, when
- * typed is TRUE, applies BS, DEL, telnet EC and EL; an erase removes one
- * whole UTF-8 character. Lines a server sent are not typed: their BS and DEL
- * bytes stay. */
+ * typed is TRUE and the rest is typed text (la_typed_text), applies BS,
+ * DEL, telnet EC and EL; an erase removes one whole UTF-8 character. Lines
+ * a server sent are not typed, and binary data is no typing: their BS and
+ * DEL bytes stay, and no erase is counted. */
 void la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out);
 
 #endif /* LINE_ASSEMBLY_H */
