@@ -28,7 +28,9 @@ kss_walk(wmem_allocator_t *scope, la_splitter_t *split, kss_line_t *line,
     w->pieces = wmem_array_new(scope, sizeof(kss_piece_t));
     w->cmds = wmem_array_new(scope, sizeof(kss_cmd_t));
     w->enters = wmem_array_new(scope, sizeof(kss_enter_t));
+    w->chunks = wmem_array_new(scope, sizeof(kss_chunk_t));
     w->sb_aborted = FALSE;
+    w->chunk_bytes = 0;
     w->bare_cr_frame = 0;
 
     while (la_split_next(split, data, len, &pos, &ev)) {
@@ -40,6 +42,14 @@ kss_walk(wmem_allocator_t *scope, la_splitter_t *split, kss_line_t *line,
             wmem_array_append_one(w->cmds, c);
         } else if (ev.kind == LA_EV_SB_ABORTED) {
             w->sb_aborted = TRUE;
+        } else if (ev.kind == LA_EV_CHUNK) {
+            /* Chunk bytes follow a line's end: the next line starts after them. */
+            kss_chunk_t c;
+            c.start = (guint32)pos - ev.total_len;
+            c.end = (guint32)pos;
+            wmem_array_append_one(w->chunks, c);
+            w->chunk_bytes += ev.total_len;
+            line_start = (guint32)pos;
         } else if (ev.kind == LA_EV_ENTER) {
             kss_enter_t e;
             e.end = (guint32)pos;
@@ -66,7 +76,8 @@ kss_walk(wmem_allocator_t *scope, la_splitter_t *split, kss_line_t *line,
 }
 
 /* Which leading bytes of a segment were received before, and whether bytes
- * before it are missing; moves the flow's next sequence number on. */
+ * before it are missing (those of a BDAT chunk are counted off it); moves
+ * the flow's next sequence number on. */
 static void
 kss_sequence(kss_flow_t *flow, kss_seq_t seq, guint32 len, kss_segment_t *seg)
 {
@@ -79,6 +90,7 @@ kss_sequence(kss_flow_t *flow, kss_seq_t seq, guint32 len, kss_segment_t *seg)
             seg->flags |= KSS_F_RETRANS;
         } else if (d > 0) {
             seg->flags |= KSS_F_GAP;
+            flow->split.chunk_left -= MIN(flow->split.chunk_left, (guint64)d);
         }
     }
     if (!flow->seq_known || (gint32)(seq.nxtseq - flow->next_seq) > 0) {
@@ -180,12 +192,17 @@ kss_has_new_bytes(const kss_flow_t *flow, kss_seq_t seq)
 void
 kss_take_cut(kss_flow_t *flow, kss_seq_t seq, kss_segment_t *seg)
 {
+    gboolean client;
+
     seg->flags = KSS_F_CUT;
     if (seq.known && flow->seq_known && (gint32)(seq.nxtseq - flow->next_seq) <= 0) {
         seg->skip = G_MAXUINT32;
         return;
     }
+    client = flow->split.client;
     la_split_init(&flow->split);
+    if (client)
+        la_split_set_client(&flow->split);
     flow->pending = NULL;
     flow->cr_frame = 0;
 }
@@ -193,11 +210,7 @@ kss_take_cut(kss_flow_t *flow, kss_seq_t seq, kss_segment_t *seg)
 gboolean
 kss_segment_is_clean(const kss_segment_t *seg)
 {
-    const la_splitter_t *s = &seg->start;
-
-    return !seg->line && !seg->tail && !seg->skip && !seg->flags && !seg->interval_ns && !s->cr && !s->cr_in_cmd && !s->data && !s->line_pos &&
-           !s->content_len && s->tn.state == TN_S_DATA && !s->tn.cmd && !s->tn.sb_opt && !s->tn.sb_have_opt &&
-           !s->tn.sb_len;
+    return !seg->line && !seg->tail && !seg->skip && !seg->flags && !seg->interval_ns && la_split_is_fresh(&seg->start);
 }
 
 guint32
@@ -213,11 +226,17 @@ kss_lines_bytes(wmem_allocator_t *scope, const kss_walk_t *w, const guint8 *data
                 gboolean *shared)
 {
     guint n = wmem_array_get_count(w->pieces);
+    guint nc = wmem_array_get_count(w->chunks);
     const kss_piece_t *first = (const kss_piece_t *)wmem_array_index(w->pieces, 0);
     const kss_piece_t *last = (const kss_piece_t *)wmem_array_index(w->pieces, n - 1);
     guint32 kept = kss_prefix_kept(first);
-    guint32 seg_len = last->seg_end - first->seg_start;
+    guint32 end = last->seg_end;
+    guint32 seg_len;
     guint8 *buf;
+
+    if (nc)
+        end = MAX(end, ((const kss_chunk_t *)wmem_array_index(w->chunks, nc - 1))->end);
+    seg_len = end - first->seg_start;
 
     if (!first->prefix) {
         *shared = TRUE;
@@ -231,6 +250,17 @@ kss_lines_bytes(wmem_allocator_t *scope, const kss_walk_t *w, const guint8 *data
     *shared = FALSE;
     *len_out = kept + seg_len;
     return buf;
+}
+
+guint32
+kss_piece_offset(const kss_walk_t *w, guint i)
+{
+    const kss_piece_t *first = (const kss_piece_t *)wmem_array_index(w->pieces, 0);
+    const kss_piece_t *p = (const kss_piece_t *)wmem_array_index(w->pieces, i);
+
+    if (i == 0)
+        return 0;
+    return kss_prefix_kept(first) + p->seg_start - first->seg_start;
 }
 
 void

@@ -88,13 +88,21 @@ typedef struct {
     gboolean earlier;      /* its CR was the last byte of an earlier segment */
 } kss_enter_t;
 
+/* Bytes of a BDAT chunk in a segment: [start, end). */
+typedef struct {
+    guint32 start;
+    guint32 end;
+} kss_chunk_t;
+
 /* Everything one run of the splitter over a segment found. */
 typedef struct {
     wmem_array_t *pieces;  /* kss_piece_t */
     wmem_array_t *cmds;    /* kss_cmd_t */
     wmem_array_t *enters;  /* kss_enter_t */
+    wmem_array_t *chunks;  /* kss_chunk_t, in order */
     guint32 tail_start;    /* first byte of the unfinished line, when there is one */
     gboolean sb_aborted;
+    guint32 chunk_bytes;   /* bytes of BDAT chunks (the sum of chunks): in no line */
     guint32 bare_cr_frame; /* kss_take only: the earlier segment whose final CR this one showed to be
                               a bare CR (its record then gets KSS_F_BARE_CR), or 0 */
 } kss_walk_t;
@@ -119,6 +127,8 @@ typedef struct {
     guint32 segments;
 } keystroke_line_t;
 
+/* A direction at its start; for the client's, la_split_set_client(&flow->split)
+ * then says that BDAT chunks are read in it. */
 void kss_flow_init(kss_flow_t *flow);
 
 /* Runs the splitter over data[skip..len) from state *split, which it
@@ -148,7 +158,8 @@ gboolean kss_has_new_bytes(const kss_flow_t *flow, kss_seq_t seq);
 void kss_take_cut(kss_flow_t *flow, kss_seq_t seq, kss_segment_t *seg);
 
 /* TRUE for the record of a segment that starts a line afresh and leaves
- * none unfinished, from a fresh state: such records can be shared. */
+ * none unfinished, from a fresh state: such records can be shared by the
+ * segments of one side (the state says whose stream it splits). */
 gboolean kss_segment_is_clean(const kss_segment_t *seg);
 
 /* Bytes of a piece's line kept from earlier segments. */
@@ -156,10 +167,16 @@ guint32 kss_prefix_kept(const kss_piece_t *p);
 
 /* The bytes of all lines a segment completes, as one buffer (in scope):
  * the kept bytes of the first line's earlier segments, then the segment's
- * bytes to the end of its last line. *shared is TRUE when that is a part
+ * bytes to the end of its last line, or of the BDAT chunk bytes after it
+ * (chunk bytes between lines included, as the server received them:
+ * kss_piece_offset). *shared is TRUE when that is a part
  * of data itself (the first line began in this segment). */
 const guint8 *kss_lines_bytes(wmem_allocator_t *scope, const kss_walk_t *w, const guint8 *data,
                               guint32 *len_out, gboolean *shared);
+
+/* Where piece i of w starts in the buffer of kss_lines_bytes: BDAT chunk
+ * bytes may lie between two lines. */
+guint32 kss_piece_offset(const kss_walk_t *w, guint i);
 
 /* One completed line from the buffer of kss_lines_bytes at offset off:
  * what the server received, what was meant (edits applied when client). */

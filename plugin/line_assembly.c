@@ -1,7 +1,8 @@
 /* line_assembly.c
  * Line splitting over any segmentation (lines end at CRLF or LF; CR NUL and
  * bare CR are Enter presses inside a line; telnet commands anywhere) and
- * line editing (BS, DEL, telnet EC and EL).
+ * line editing (BS, DEL, telnet EC and EL); in the client's stream, the
+ * bytes of a BDAT chunk after its command line.
  *
  * SPDX-License-Identifier: GPL-2.0-or-later
  */
@@ -18,6 +19,26 @@ la_split_init(la_splitter_t *s)
     s->data = 0;
     s->line_pos = 0;
     s->content_len = 0;
+    s->client = 0;
+    sp_bdat_init(&s->bdat);
+    s->chunk_left = 0;
+}
+
+void
+la_split_set_client(la_splitter_t *s)
+{
+    s->client = 1;
+}
+
+gboolean
+la_split_is_fresh(const la_splitter_t *s)
+{
+    sp_bdat_reader_t fresh;
+
+    sp_bdat_init(&fresh);
+    return !s->cr && !s->cr_in_cmd && !s->data && !s->line_pos && !s->content_len && !s->chunk_left &&
+           s->bdat.state == fresh.state && s->bdat.size == fresh.size && s->tn.state == TN_S_DATA && !s->tn.cmd &&
+           !s->tn.sb_opt && !s->tn.sb_have_opt && !s->tn.sb_len;
 }
 
 gboolean
@@ -27,10 +48,17 @@ la_split_in_line(const la_splitter_t *s)
 }
 
 /* Reports the end of the current line and starts the next one, with the
- * telnet machine afresh: a LF ends a line even inside a telnet command. */
+ * telnet machine afresh: a LF ends a line even inside a telnet command.
+ * After a valid BDAT command line of the client, its chunk comes first. */
 static void
 la_end_line(la_splitter_t *s, la_eol_t eol, guint32 content_len, la_event_t *ev)
 {
+    guint64 size;
+    gboolean last;
+
+    if (s->client && sp_bdat_done(&s->bdat, &size, &last))
+        s->chunk_left = size;
+    sp_bdat_init(&s->bdat);
     tn_init(&s->tn);
     ev->kind = LA_EV_LINE;
     ev->eol = eol;
@@ -43,6 +71,15 @@ la_end_line(la_splitter_t *s, la_eol_t eol, guint32 content_len, la_event_t *ev)
     s->content_len = 0;
 }
 
+/* Reads a byte of the client's current line (the server reads telnet
+ * command bytes as characters too) as part of a BDAT command. */
+static inline void
+la_read_bdat(la_splitter_t *s, guint8 b)
+{
+    if (s->client && sp_bdat_possible(&s->bdat))
+        sp_bdat_step(&s->bdat, b);
+}
+
 gboolean
 la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_event_t *ev)
 {
@@ -50,6 +87,17 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
         guint8 b = buf[*pos];
         tn_command_t cmd;
         tn_class_t cls;
+
+        if (s->chunk_left) {
+            /* Chunk bytes are the message's, as they are: no lines, no
+             * telnet commands, no keystrokes. */
+            guint64 n = MIN(s->chunk_left, (guint64)(len - *pos));
+            *pos += (size_t)n;
+            s->chunk_left -= n;
+            ev->kind = LA_EV_CHUNK;
+            ev->total_len = (guint32)n;
+            return TRUE;
+        }
 
         if (s->cr) {
             /* The byte after a CR says whether it ends the line: only a LF
@@ -63,9 +111,12 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
                 la_end_line(s, LA_EOL_CRLF, s->content_len, ev);
                 return TRUE;
             }
+            /* The CR is a byte of the line, as the server reads it. */
+            la_read_bdat(s, '\r');
             if (b == '\0') {
                 (*pos)++;
                 s->line_pos++;
+                la_read_bdat(s, b);
                 ev->eol = LA_EOL_CRNUL;
                 return TRUE;
             }
@@ -82,6 +133,9 @@ la_split_next(la_splitter_t *s, const guint8 *buf, size_t len, size_t *pos, la_e
             la_end_line(s, crlf ? LA_EOL_CRLF : LA_EOL_LF, s->line_pos - 1 - (crlf ? 1 : 0), ev);
             return TRUE;
         }
+        /* A CR waits for the next byte to say whether it ends the line. */
+        if (b != '\r')
+            la_read_bdat(s, b);
         /* A CR inside a telnet command is no Enter, but with a LF after it
          * the server sees CR LF. */
         s->cr_in_cmd = b == '\r' && (s->tn.state == TN_S_OPTION || s->tn.state == TN_S_SB);
@@ -184,29 +238,42 @@ la_erase_char(la_edit_t *out)
     out->len = n;
 }
 
-void
-la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out)
+gboolean
+la_typed_text(const guint8 *data, size_t len)
+{
+    size_t i = 0;
+
+    while (i < len) {
+        guint8 b = data[i];
+        if (b >= 0x80) {
+            /* A whole, valid UTF-8 character. */
+            gunichar c = g_utf8_get_char_validated((const gchar *)data + i, (gssize)(len - i));
+            if (c == (gunichar)-1 || c == (gunichar)-2)
+                return FALSE;
+            i += (size_t)g_utf8_skip[b];
+            continue;
+        }
+        if ((b < 0x20 || b == 0x7f) && b != '\t' && b != 0x1b && b != 0x08 && b != 0x7f && b != '\r' &&
+            !(b == '\0' && i > 0 && data[i - 1] == '\r'))
+            return FALSE;
+        i++;
+    }
+    return TRUE;
+}
+
+/* The line's data bytes, its telnet commands dropped and counted. */
+static void
+la_data_bytes(const guint8 *raw, size_t len, la_edit_t *out)
 {
     tn_machine_t tn;
     size_t i;
 
-    out->text = (guint8 *)wmem_alloc(scope, len ? len : 1);
-    out->len = 0;
-    out->backspaces = 0;
-    out->line_erases = 0;
-    out->telnet_commands = 0;
     tn_init(&tn);
-
     for (i = 0; i < len; i++) {
         tn_command_t cmd;
         switch (tn_step(&tn, raw[i], &cmd)) {
         case TN_DATA:
-            if (typed && (raw[i] == 0x08 || raw[i] == 0x7f)) {
-                out->backspaces++;
-                la_erase_char(out);
-            } else {
-                out->text[out->len++] = raw[i];
-            }
+            out->text[out->len++] = raw[i];
             break;
         case TN_DATA_FF:
             out->text[out->len++] = 0xff;
@@ -218,9 +285,49 @@ la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean ty
             break;
         case TN_COMMAND:
             out->telnet_commands++;
-            if (!typed) {
-                break;
-            } else if (cmd.cmd == TN_EC) {
+            break;
+        case TN_PART:
+        case TN_SB_ABORTED:
+            break;
+        }
+    }
+}
+
+void
+la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out)
+{
+    tn_machine_t tn;
+    size_t i;
+
+    out->text = (guint8 *)wmem_alloc(scope, len ? len : 1);
+    out->len = 0;
+    out->backspaces = 0;
+    out->line_erases = 0;
+    out->telnet_commands = 0;
+    la_data_bytes(raw, len, out);
+    /* Erases are keystrokes only where a person typed. */
+    if (!typed || !la_typed_text(out->text, out->len))
+        return;
+
+    out->len = 0;
+    tn_init(&tn);
+    for (i = 0; i < len; i++) {
+        tn_command_t cmd;
+        switch (tn_step(&tn, raw[i], &cmd)) {
+        case TN_DATA:
+            if (raw[i] == 0x08 || raw[i] == 0x7f) {
+                out->backspaces++;
+                la_erase_char(out);
+            } else {
+                out->text[out->len++] = raw[i];
+            }
+            break;
+        case TN_DATA_FF:
+        case TN_NOT_COMMAND:
+            /* Not typed text (la_typed_text): not here. */
+            break;
+        case TN_COMMAND:
+            if (cmd.cmd == TN_EC) {
                 out->backspaces++;
                 la_erase_char(out);
             } else if (cmd.cmd == TN_EL) {

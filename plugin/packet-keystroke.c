@@ -48,6 +48,7 @@ static int hf_keystroke_count = -1;
 static int hf_keystroke_segment = -1;
 static int hf_keystroke_backspaces = -1;
 static int hf_keystroke_duration = -1;
+static int hf_keystroke_chunk = -1;
 
 static gint ett_keystroke = -1;
 static gint ett_keystroke_line = -1;
@@ -71,10 +72,12 @@ guint8 keystroke_watched_ports[65536 / 8];
 
 /* The first pass's kss_segment_t of every segment, by frame number (the first
  * TCP layer of a frame; any other in p_add_proto_data): its index in
- * ks_pool, or KS_CLEAN_REF + layer for the shared ks_clean records. */
+ * ks_pool, or KS_CLEAN_REF + KS_CLEAN_INDEX(client, layer) for the shared
+ * ks_clean records. */
 static ft_table_t ks_frames;
 static ft_pool_t ks_pool;
-#define KS_CLEAN_REF 0xFFFFFF00u
+#define KS_CLEAN_REF 0xFFFFFE00u
+#define KS_CLEAN_INDEX(client, layer) (((client) ? 256u : 0u) + (layer))
 
 /* The key of the frame's keystroke_info_t in its packet-scope proto data,
  * where SMTP Lab's postdissector reads it (keystroke_frame_info). */
@@ -92,14 +95,17 @@ typedef struct {
     kss_flow_t flow[2];
 } ks_conv_t;
 
-/* A segment's first-pass record (kss_segment_t) is 48 bytes, one per
+/* A segment's first-pass record (kss_segment_t) is 80 bytes, one per
  * segment on the SMTP ports, for the whole capture; records of segments
  * that start a line afresh and leave none unfinished (a client program's
- * lines, a server's replies) are one shared record per layer number. */
-static kss_segment_t ks_clean[256];
+ * lines, a server's replies) are one shared record per side (the client's
+ * splitter reads BDAT chunks) and layer number. */
+static kss_segment_t ks_clean[2 * 256];
 
+/* The connection's state; client: this frame is the client's, so that a
+ * new connection knows which direction reads BDAT chunks. */
 static ks_conv_t *
-ks_get_conv(packet_info *pinfo, conversation_t **conv_out)
+ks_get_conv(packet_info *pinfo, gboolean client, conversation_t **conv_out)
 {
     conversation_t *conv = find_or_create_conversation(pinfo);
     ks_conv_t *kc = (ks_conv_t *)conversation_get_proto_data(conv, proto_keystroke);
@@ -110,6 +116,8 @@ ks_get_conv(packet_info *pinfo, conversation_t **conv_out)
         kc->port0 = pinfo->srcport;
         kss_flow_init(&kc->flow[0]);
         kss_flow_init(&kc->flow[1]);
+        /* flow[0] is this frame's sender's. */
+        la_split_set_client(&kc->flow[client ? 0 : 1].split);
         conversation_add_proto_data(conv, proto_keystroke, kc);
     }
     *conv_out = conv;
@@ -118,9 +126,9 @@ ks_get_conv(packet_info *pinfo, conversation_t **conv_out)
 
 /* The direction of the connection this frame's sender sends. */
 static kss_flow_t *
-ks_get_flow(packet_info *pinfo, conversation_t **conv_out)
+ks_get_flow(packet_info *pinfo, gboolean client, conversation_t **conv_out)
 {
-    ks_conv_t *kc = ks_get_conv(pinfo, conv_out);
+    ks_conv_t *kc = ks_get_conv(pinfo, client, conv_out);
     int dir = (pinfo->srcport == kc->port0 && addresses_equal(&pinfo->src, &kc->sender0)) ? 0 : 1;
 
     return &kc->flow[dir];
@@ -134,8 +142,9 @@ ks_frame_keep(const kss_segment_t *fr, guint32 *ref)
     kss_segment_t *kept;
 
     if (kss_segment_is_clean(fr)) {
-        *ref = KS_CLEAN_REF + fr->layer;
-        return &ks_clean[fr->layer];
+        guint32 index = KS_CLEAN_INDEX(fr->start.client, fr->layer);
+        *ref = KS_CLEAN_REF + index;
+        return &ks_clean[index];
     }
     kept = (kss_segment_t *)ft_pool_add(&ks_pool, ref);
     *kept = *fr;
@@ -166,10 +175,10 @@ ks_ns(const packet_info *pinfo)
  * capture; *ref names it in ks_frames. On a segment cut short, no walk. */
 static kss_segment_t *
 ks_first_pass(packet_info *pinfo, const struct tcpinfo *tcpi, const guint8 *data, guint32 len, gboolean cut,
-              conversation_t **conv_out, kss_walk_t *w, la_splitter_t *split_after, gboolean *walked,
-              guint32 *ref_out)
+              gboolean client, conversation_t **conv_out, kss_walk_t *w, la_splitter_t *split_after,
+              gboolean *walked, guint32 *ref_out)
 {
-    kss_flow_t *flow = ks_get_flow(pinfo, conv_out);
+    kss_flow_t *flow = ks_get_flow(pinfo, client, conv_out);
     kss_segment_t seg;
     kss_seq_t seq;
 
@@ -300,6 +309,35 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
     ks_note_line_too_long(ltvb, loff, pinfo, lt, p, li);
 }
 
+/* A segment's new bytes for keystroke.char: keystrokes (esc_keystrokes,
+ * from the telnet state at its start), and the bytes of a BDAT chunk as
+ * they are (esc_bytes: no telnet commands in them). */
+static const char *
+ks_escape_segment(packet_info *pinfo, const kss_segment_t *fr, const kss_walk_t *w, const guint8 *bytes, guint32 len)
+{
+    guint n = wmem_array_get_count(w->chunks);
+    tn_machine_t tn = fr->start.tn;
+    wmem_strbuf_t *sb;
+    guint32 from = fr->skip;
+    guint i;
+
+    if (n == 0)
+        return esc_keystrokes(pinfo->pool, &tn, bytes + fr->skip, len - fr->skip);
+    sb = wmem_strbuf_new(pinfo->pool, "");
+    for (i = 0; i < n; i++) {
+        const kss_chunk_t *c = (const kss_chunk_t *)wmem_array_index(w->chunks, i);
+        if (c->start > from)
+            wmem_strbuf_append(sb, esc_keystrokes(pinfo->pool, &tn, bytes + from, c->start - from));
+        wmem_strbuf_append(sb, esc_bytes(pinfo->pool, bytes + c->start, c->end - c->start));
+        /* The line after a chunk starts afresh. */
+        tn_init(&tn);
+        from = c->end;
+    }
+    if (len > from)
+        wmem_strbuf_append(sb, esc_keystrokes(pinfo->pool, &tn, bytes + from, len - from));
+    return wmem_strbuf_finalize(sb);
+}
+
 /* The bytes of all lines this segment completes, as one buffer: a subset of
  * the segment, or a new data source when the first line began earlier. */
 static tvbuff_t *
@@ -318,8 +356,8 @@ ks_lines_tvb(tvbuff_t *tvb, packet_info *pinfo, const kss_walk_t *w, const guint
     return ltvb;
 }
 
-/* Hands the completed lines to the built-in SMTP dissector, which must not
- * ask TCP for more data: the lines are whole. */
+/* Hands the completed lines (and BDAT chunk bytes) to the built-in SMTP
+ * dissector, which must not ask TCP for more data: the lines are whole. */
 static void
 ks_call_smtp(tvbuff_t *ltvb, packet_info *pinfo, proto_tree *tree)
 {
@@ -362,7 +400,7 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
     if (!PINFO_FD_VISITED(pinfo)) {
         guint32 ref;
         gboolean first = ft_get(&ks_frames, pinfo->num) == 0;
-        fr = ks_first_pass(pinfo, tcpi, bytes, len, cut, &conv, &w, &split, &walked, &ref);
+        fr = ks_first_pass(pinfo, tcpi, bytes, len, cut, client, &conv, &w, &split, &walked, &ref);
         if (first)
             ft_set(&ks_frames, pinfo->num, ref);
         else
@@ -420,12 +458,10 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
 
     /* The escaped keystrokes: for the tree, and for the Info column of a
      * segment that completes no line (SMTP writes the others'). */
-    if (ks_tree || npieces == 0) {
-        tn = fr->start.tn;
-        chars = esc_keystrokes(pinfo->pool, &tn, bytes + fr->skip, len - fr->skip);
-    } else {
+    if (ks_tree || npieces == 0)
+        chars = ks_escape_segment(pinfo, fr, &w, bytes, len);
+    else
         chars = NULL;
-    }
     ti = proto_tree_add_string(ks_tree, hf_keystroke_char, tvb, fr->skip, len - fr->skip, chars);
     if (fr->flags & KSS_F_RETRANS)
         expert_add_info(pinfo, ti, &ei_keystroke_retransmission);
@@ -454,6 +490,7 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
     info->seq = tcpi ? tcpi->seq : 0;
     info->continues_line = fr->line != NULL;
     info->leaves_line = la_split_in_line(&split);
+    info->chunk_bytes = w.chunk_bytes;
     if (fr->tail) {
         info->open_raw = fr->tail->bytes;
         info->open_raw_len = MIN(fr->tail->stored, split.line_pos);
@@ -476,6 +513,10 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
     }
     if (w.sb_aborted)
         proto_tree_add_expert(ks_tree, pinfo, &ei_keystroke_sb_unterminated, tvb, fr->skip, len - fr->skip);
+    for (i = 0; ks_tree && i < wmem_array_get_count(w.chunks); i++) {
+        const kss_chunk_t *c = (const kss_chunk_t *)wmem_array_index(w.chunks, i);
+        proto_tree_add_uint(ks_tree, hf_keystroke_chunk, tvb, c->start, c->end - c->start, c->end - c->start);
+    }
 
     /* Enter presses that ended no line, on the frame of their last byte:
      * a CR NUL's NUL, a bare CR (known once the next byte is seen). A
@@ -511,6 +552,14 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
                                      "Line of more than %u bytes without a line end: only its first %u bytes are kept",
                                      LA_MAX_LINE, LA_MAX_LINE);
 
+    if (npieces == 0 && w.chunk_bytes) {
+        /* BDAT chunk bytes only (and maybe the start of a line): SMTP,
+         * which read the BDAT command, reads them as the chunk's. */
+        const kss_chunk_t *c0 = (const kss_chunk_t *)wmem_array_index(w.chunks, 0);
+        const kss_chunk_t *cn = (const kss_chunk_t *)wmem_array_index(w.chunks, wmem_array_get_count(w.chunks) - 1);
+        ks_call_smtp(tvb_new_subset_length(tvb, c0->start, cn->end - c0->start), pinfo, tree);
+        return len;
+    }
     if (npieces == 0) {
         if (index)
             col_add_fstr(pinfo->cinfo, COL_INFO, "%s: keystroke \"%s\" (%u)", client ? "C" : "S", chars, index);
@@ -522,14 +571,13 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
     {
         const guint8 *ltvb_bytes;
         tvbuff_t *ltvb = ks_lines_tvb(tvb, pinfo, &w, bytes, &ltvb_bytes);
-        guint32 loff = 0;
-
         info->nlines = npieces;
         info->lines = wmem_alloc_array(pinfo->pool, keystroke_line_t, npieces);
         meant = wmem_strbuf_new(pinfo->pool, "");
         for (i = 0; i < npieces; i++) {
             const kss_piece_t *p = (const kss_piece_t *)wmem_array_index(w.pieces, i);
             keystroke_line_t *li = &info->lines[i];
+            guint32 loff = kss_piece_offset(&w, i);
 
             kss_line_info(pinfo->pool, ltvb_bytes, loff, p, client, li);
             if (ks_tree)
@@ -538,7 +586,6 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
                 ks_note_line_too_long(ltvb, loff, pinfo, NULL, p, li);
             if (li->edited_len != li->raw_len || (li->raw_len && memcmp(li->edited, li->raw, li->raw_len) != 0))
                 wmem_strbuf_append_printf(meant, " [meant: %s]", esc_bytes(pinfo->pool, li->edited, li->edited_len));
-            loff += li->total_len - li->dropped;
         }
         ks_call_smtp(ltvb, pinfo, tree);
         if (wmem_strbuf_get_len(meant))
@@ -569,7 +616,7 @@ keystroke_withheld(tvbuff_t *payload, packet_info *pinfo, proto_tree *tree, gboo
     if (first) {
         conversation_t *conv;
         kss_seq_t s = { TRUE, seq, seq + len };
-        if (!kss_has_new_bytes(ks_get_flow(pinfo, &conv), s))
+        if (!kss_has_new_bytes(ks_get_flow(pinfo, client, &conv), s))
             return NULL;
     }
     /* SMTP, called for the lines, tells requests by the port matched. */
@@ -622,7 +669,9 @@ keystroke_init(void)
     for (i = 0; i < G_N_ELEMENTS(ks_clean); i++) {
         memset(&ks_clean[i], 0, sizeof ks_clean[i]);
         la_split_init(&ks_clean[i].start);
-        ks_clean[i].layer = (guint8)i;
+        if (i >= 256)
+            la_split_set_client(&ks_clean[i].start);
+        ks_clean[i].layer = (guint8)(i & 0xff);
     }
     memset(keystroke_watched_ports, 0, sizeof keystroke_watched_ports);
     if (!ports || !tcp_port_table)
@@ -688,6 +737,9 @@ proto_register_keystroke(void)
         { &hf_keystroke_duration,
           { "Typing time", "keystroke.duration", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
             "Time from the line's first typed keystroke to its end", HFILL } },
+        { &hf_keystroke_chunk,
+          { "BDAT chunk bytes", "keystroke.chunk", FT_UINT32, BASE_DEC, NULL, 0x0,
+            "Bytes of this segment that belong to a BDAT chunk (RFC 3030): the message's bytes, in no line", HFILL } },
     };
 
     static gint *ett[] = {

@@ -23,6 +23,7 @@ typedef struct {
     guint32 open_raw_len;
     guint32 nlines;
     keystroke_line_t *lines;
+    guint32 chunk_bytes;     /* bytes of this segment that belong to a BDAT chunk (not in any line) */
     guint32 telnet_commands;
     const char *telnet_text; /* "<IAC DO Suppress Go Ahead><IAC DO ECHO>" (the first few) */
     gboolean telnet_in_line; /* one of them came after data bytes of its line */

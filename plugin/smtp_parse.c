@@ -132,22 +132,76 @@ sp_parse_reply(const guint8 *line, size_t len, sp_reply_t *out)
     return TRUE;
 }
 
+/* The states of sp_bdat_reader_t: how much of
+ * "BDAT" 1*SP 1*DIGIT [1*SP "LAST"] *SP has been read. */
+enum {
+    SP_BDAT_VERB = 0,                   /* 0 to 3 letters of "BDAT" read */
+    SP_BDAT_VERB_END = 4,               /* "BDAT": a space must follow */
+    SP_BDAT_SIZE_START,                 /* "BDAT ": spaces, then a digit */
+    SP_BDAT_SIZE,                       /* in the size (a whole command) */
+    SP_BDAT_AFTER_SIZE,                 /* spaces after the size (a whole command) */
+    SP_BDAT_LAST_WORD,                  /* + 1 to 3: letters of "LAST" read */
+    SP_BDAT_LAST = SP_BDAT_LAST_WORD + 4 /* "LAST" and spaces after it (a whole command) */
+};                                      /* then SP_BDAT_NOT (smtp_parse.h): no BDAT command */
+
+void
+sp_bdat_init(sp_bdat_reader_t *r)
+{
+    r->state = SP_BDAT_VERB;
+    r->size = 0;
+}
+
+void
+sp_bdat_step(sp_bdat_reader_t *r, guint8 b)
+{
+    guint8 st = r->state;
+    guint8 up = (guint8)g_ascii_toupper(b);
+
+    if (st < SP_BDAT_VERB_END) {
+        r->state = up == (guint8)"BDAT"[st] ? st + 1 : SP_BDAT_NOT;
+    } else if (st == SP_BDAT_VERB_END) {
+        r->state = b == ' ' ? SP_BDAT_SIZE_START : SP_BDAT_NOT;
+    } else if (st == SP_BDAT_SIZE_START || st == SP_BDAT_SIZE) {
+        if (b == ' ' && st == SP_BDAT_SIZE_START)
+            return;
+        if (b == ' ') {
+            r->state = SP_BDAT_AFTER_SIZE;
+        } else if (g_ascii_isdigit(b) && r->size <= (G_MAXUINT64 - 9) / 10) {
+            r->size = r->size * 10 + (guint64)(b - '0');
+            r->state = SP_BDAT_SIZE;
+        } else {
+            r->state = SP_BDAT_NOT;
+        }
+    } else if (st == SP_BDAT_AFTER_SIZE) {
+        if (b != ' ')
+            r->state = up == 'L' ? SP_BDAT_LAST_WORD + 1 : SP_BDAT_NOT;
+    } else if (st > SP_BDAT_LAST_WORD && st < SP_BDAT_LAST) {
+        r->state = up == (guint8)"LAST"[st - SP_BDAT_LAST_WORD] ? st + 1 : SP_BDAT_NOT;
+    } else if (st == SP_BDAT_LAST) {
+        if (b != ' ')
+            r->state = SP_BDAT_NOT;
+    }
+}
+
+gboolean
+sp_bdat_done(const sp_bdat_reader_t *r, guint64 *size, gboolean *last)
+{
+    if (r->state != SP_BDAT_SIZE && r->state != SP_BDAT_AFTER_SIZE && r->state != SP_BDAT_LAST)
+        return FALSE;
+    *size = r->size;
+    *last = r->state == SP_BDAT_LAST;
+    return TRUE;
+}
+
 gboolean
 sp_parse_bdat(const guint8 *param, size_t len, guint64 *size, gboolean *last)
 {
-    size_t p = 0;
-    guint64 v = 0;
+    sp_bdat_reader_t r;
+    size_t i;
 
-    if (len == 0 || !g_ascii_isdigit(param[0]))
-        return FALSE;
-    while (p < len && g_ascii_isdigit(param[p])) {
-        if (v > G_MAXUINT64 / 10 - 10)
-            return FALSE;
-        v = v * 10 + (guint64)(param[p++] - '0');
-    }
-    while (p < len && param[p] == ' ')
-        p++;
-    *size = v;
-    *last = (len - p >= 4 && g_ascii_strncasecmp((const char *)param + p, "LAST", 4) == 0);
-    return TRUE;
+    r.state = SP_BDAT_SIZE_START;
+    r.size = 0;
+    for (i = 0; i < len && sp_bdat_possible(&r); i++)
+        sp_bdat_step(&r, param[i]);
+    return sp_bdat_done(&r, size, last);
 }

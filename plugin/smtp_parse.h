@@ -53,7 +53,43 @@ typedef struct {
  * hyphen or the end. Returns FALSE when the line is not a reply line. */
 gboolean sp_parse_reply(const guint8 *line, size_t len, sp_reply_t *out);
 
-/* The parameter of BDAT: the chunk size, and whether LAST follows. */
+/* A BDAT command line (RFC 3030: "BDAT" SP chunk-size [SP "LAST"], verb
+ * and LAST in any case), read one byte at a time, so that a line splitter
+ * can tell a BDAT line over any segmentation without keeping its bytes.
+ * As servers split a command into words (postfix, Exim), a run of spaces
+ * separates the words and may follow the last; anything else after the
+ * size ("BDAT 1234 SCRAMBLE"), a size that overflows 64 bits, or any other
+ * byte (a telnet command, a CR that ends no line) makes the line no BDAT
+ * command: the server answers a syntax error and reads no chunk. */
+typedef struct {
+    guint8 state;  /* where in the grammar the bytes so far are (smtp_parse.c), or SP_BDAT_NOT */
+    guint64 size;  /* the chunk size read so far */
+} sp_bdat_reader_t;
+
+/* The reader's state once the line can no longer be a BDAT command. */
+#define SP_BDAT_NOT 0xFF
+
+/* TRUE while the bytes read may still be a BDAT command: no need to read
+ * further bytes once FALSE. */
+static inline gboolean
+sp_bdat_possible(const sp_bdat_reader_t *r)
+{
+    return r->state != SP_BDAT_NOT;
+}
+
+/* At the start of a line. */
+void sp_bdat_init(sp_bdat_reader_t *r);
+
+/* Reads the line's next byte (its ending excluded). */
+void sp_bdat_step(sp_bdat_reader_t *r, guint8 b);
+
+/* TRUE when the bytes read are a whole valid BDAT command line, with its
+ * chunk size and whether LAST ends it. */
+gboolean sp_bdat_done(const sp_bdat_reader_t *r, guint64 *size, gboolean *last);
+
+/* A BDAT command's parameter (the line after "BDAT" and its spaces, as
+ * sp_parse_command gives it), read by the same rule: the chunk size, and
+ * whether LAST follows. FALSE when the line is no valid BDAT command. */
 gboolean sp_parse_bdat(const guint8 *param, size_t len, guint64 *size, gboolean *last);
 
 #endif /* SMTP_PARSE_H */

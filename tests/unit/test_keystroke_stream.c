@@ -44,7 +44,7 @@ static char *
 lines_of(stream_t *st, const kss_walk_t *w, const guint8 *data, gboolean client)
 {
     GString *out = g_string_new(NULL);
-    guint32 n, loff = 0, i;
+    guint32 n, i;
     gboolean shared;
     const guint8 *buf;
 
@@ -54,11 +54,10 @@ lines_of(stream_t *st, const kss_walk_t *w, const guint8 *data, gboolean client)
     for (i = 0; i < wmem_array_get_count(w->pieces); i++) {
         const kss_piece_t *p = (const kss_piece_t *)wmem_array_index(w->pieces, i);
         keystroke_line_t li;
-        kss_line_info(st->scratch, buf, loff, p, client, &li);
+        kss_line_info(st->scratch, buf, kss_piece_offset(w, i), p, client, &li);
         g_string_append_printf(out, "%s%s/%s/%s/%u", i ? " | " : "",
                                esc_bytes(st->scratch, li.raw, li.raw_len),
                                esc_bytes(st->scratch, li.edited, li.edited_len), la_eol_name(li.eol), li.segments);
-        loff += li.total_len - li.dropped;
     }
     return g_string_free(out, FALSE);
 }
@@ -375,6 +374,79 @@ test_clean_segments(void)
     stream_free(&st);
 }
 
+/* The BDAT chunk bytes of the last segment sent, from its walk again. */
+static guint32
+chunk_of(stream_t *st, const kss_segment_t *seg, const char *bytes, guint32 len)
+{
+    la_splitter_t split = seg->start;
+    kss_walk_t w;
+
+    kss_walk(st->scratch, &split, seg->line, (const guint8 *)bytes, len, seg->skip, &w);
+    return w.chunk_bytes;
+}
+
+static void
+test_bdat_chunk(void)
+{
+    stream_t st;
+    kss_segment_t seg;
+    char *r;
+    const char s1[] = "MAIL FROM:<a@b>\r\nBDAT 10 LAST\r\n01\n34";
+    const char s2[] = "\xff\xf6" "789QUIT\r\nBDAT 3\r\n";
+    const char s3[] = "a\nbBDAT 2 SCRAMBLE\r\n";
+    const char s4[] = "xy\r\n";
+
+    stream_init(&st);
+    la_split_set_client(&st.flow.split);
+    /* The chunk's LF ends no line; the command after it starts at its end. */
+    r = send_at(&st, 0, s1, sizeof s1 - 1, &seg);
+    g_assert_cmpstr(r, ==, "MAIL FROM:<a@b>/MAIL FROM:<a@b>/CRLF/1 | BDAT 10 LAST/BDAT 10 LAST/CRLF/1");
+    g_assert_cmpuint(chunk_of(&st, &seg, s1, sizeof s1 - 1), ==, 5);
+    g_free(r);
+    /* Telnet command bytes in a chunk are the message's. */
+    r = send_at(&st, 0, s2, sizeof s2 - 1, &seg);
+    g_assert_cmpstr(r, ==, "QUIT/QUIT/CRLF/1 | BDAT 3/BDAT 3/CRLF/1");
+    g_assert_cmpuint(chunk_of(&st, &seg, s2, sizeof s2 - 1), ==, 5);
+    g_free(r);
+    /* A refused BDAT (syntax error) is followed by no chunk. */
+    r = send_at(&st, 0, s3, sizeof s3 - 1, &seg);
+    g_assert_cmpstr(r, ==, "BDAT 2 SCRAMBLE/BDAT 2 SCRAMBLE/CRLF/1");
+    g_assert_cmpuint(chunk_of(&st, &seg, s3, sizeof s3 - 1), ==, 3);
+    g_free(r);
+    r = send_at(&st, 0, s4, sizeof s4 - 1, &seg);
+    g_assert_cmpstr(r, ==, "xy/xy/CRLF/1");
+    g_assert_true(kss_segment_is_clean(&seg));
+    g_free(r);
+    stream_free(&st);
+}
+
+static void
+test_bdat_chunk_gap_and_server(void)
+{
+    stream_t st;
+    kss_segment_t seg;
+    char *r;
+
+    /* Missing chunk bytes are counted off the chunk. */
+    stream_init(&st);
+    la_split_set_client(&st.flow.split);
+    r = type_in(&st, "BDAT 8\r\nab");
+    g_assert_cmpstr(r, ==, "BDAT 8/BDAT 8/CRLF/1");
+    g_free(r);
+    r = send_at(&st, st.seq + 4, "ghQUIT\r\n", 8, &seg);
+    g_assert_true(seg.flags & KSS_F_GAP);
+    g_assert_cmpstr(r, ==, "QUIT/QUIT/CRLF/1");
+    g_free(r);
+    stream_free(&st);
+
+    /* A server's stream reads no chunk. */
+    stream_init(&st);
+    r = type_in(&st, "BDAT 2\r\nab\r\n");
+    g_assert_cmpstr(r, ==, "BDAT 2/BDAT 2/CRLF/1 | ab/ab/CRLF/1");
+    g_free(r);
+    stream_free(&st);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -390,5 +462,7 @@ main(int argc, char **argv)
     g_test_add_func("/keystroke_stream/cut_lines", test_cut_lines);
     g_test_add_func("/keystroke_stream/line_over_the_limit", test_line_over_the_limit);
     g_test_add_func("/keystroke_stream/clean_segments", test_clean_segments);
+    g_test_add_func("/keystroke_stream/bdat_chunk", test_bdat_chunk);
+    g_test_add_func("/keystroke_stream/bdat_chunk_gap_and_server", test_bdat_chunk_gap_and_server);
     return g_test_run();
 }

@@ -163,6 +163,13 @@ test_telnet_inside_line(void)
     g_assert_cmpstr(esc_line_telnet_commands(a, (const guint8 *)"\xff\xf6\xff\xf3\xff\xf1", 6, 2), ==,
                     "<IAC AYT><IAC BRK>...");
     g_assert_null(esc_line_telnet_commands(a, (const guint8 *)"x\xff^\xff\xff", 5, 4));
+    /* Only IAC before a command byte (240-254) names a command, with its
+     * option as the telnet machine reads it: IAC 0x5e, IAC 0xef, and IAC
+     * 0x5e ending a subnegotiation, are data. */
+    g_assert_null(esc_line_telnet_commands(a, (const guint8 *)"\xff\xef\xff\x5e", 4, 4));
+    g_assert_cmpstr(esc_line_telnet_commands(a, (const guint8 *)"\xff\x5e\xff\xfb\x01\xff\xfa\x18\x00\xff\xf0", 11, 4),
+                    ==, "<IAC WILL ECHO><IAC SB Terminal Type>");
+    g_assert_null(esc_line_telnet_commands(a, (const guint8 *)"\xff\xfa\x18\xff\x5e", 5, 4));
     g_assert_null(esc_line_telnet_commands(a, (const guint8 *)"", 0, 4));
     wmem_destroy_allocator(a);
     g_free(r);
@@ -171,6 +178,81 @@ test_telnet_inside_line(void)
 /* Enter presses that ended no line, counted in a line's bytes: a CR inside
  * a telnet command (IAC DO option 13) is none; a CR at the end is a bare CR
  * in a complete line, and not known yet in an open one. */
+/* The client's stream split in segments cut at a and b: its events as
+ * "L<content_len>/<total_len>", "C<n>" (consecutive chunk events merged),
+ * "T<cmd>", "E<sent>", with no segment numbers. */
+static char *
+split_client(const char *stream, size_t n, size_t a, size_t b)
+{
+    GString *out = g_string_new(NULL);
+    size_t cuts[4] = { 0, a, b, n }, k;
+    guint64 chunk = 0;
+    la_splitter_t s;
+
+    la_split_init(&s);
+    la_split_set_client(&s);
+    for (k = 0; k < 3; k++) {
+        size_t pos = 0, len = cuts[k + 1] - cuts[k];
+        la_event_t ev;
+        while (la_split_next(&s, (const guint8 *)stream + cuts[k], len, &pos, &ev)) {
+            if (ev.kind == LA_EV_CHUNK) {
+                chunk += ev.total_len;
+                continue;
+            }
+            if (chunk)
+                g_string_append_printf(out, "C%" G_GUINT64_FORMAT " ", chunk);
+            chunk = 0;
+            if (ev.kind == LA_EV_LINE)
+                g_string_append_printf(out, "L%u/%u ", ev.content_len, ev.total_len);
+            else if (ev.kind == LA_EV_TELNET)
+                g_string_append_printf(out, "T%s ", tn_command_name(ev.tn.cmd));
+            else if (ev.kind == LA_EV_ENTER)
+                g_string_append_printf(out, "E%s ", la_eol_name(ev.eol));
+        }
+    }
+    if (chunk)
+        g_string_append_printf(out, "C%" G_GUINT64_FORMAT " ", chunk);
+    if (s.chunk_left)
+        g_string_append_printf(out, "left:%" G_GUINT64_FORMAT, s.chunk_left);
+    return g_string_free(out, FALSE);
+}
+
+/* The same events over every segmentation in three pieces. */
+static void
+check_client(const char *stream, size_t n, const char *expected)
+{
+    size_t a, b;
+
+    for (a = 0; a <= n; a++) {
+        for (b = a; b <= n; b++) {
+            char *r = split_client(stream, n, a, b);
+            if (strcmp(r, expected) != 0)
+                g_error("cut at %zu and %zu: \"%s\", expected \"%s\"", a, b, r, expected);
+            g_free(r);
+        }
+    }
+}
+
+static void
+test_bdat_chunk(void)
+{
+    /* A segment may hold the end of "BDAT 10 LAST\r\n", the 10 chunk bytes
+     * (a LF and telnet command bytes among them) and the next command. */
+    static const char s1[] = "BDAT 10 LAST\r\nab\r\n\xff\xf6" "cdefQUIT\r\n";
+    /* Bare LF, case, runs of spaces; a chunk of 0 bytes. */
+    static const char s2[] = "bdat  2  last \nxybdat 0\r\nNOOP\n";
+    /* No chunk after a syntax error, a CR NUL or a telnet command in the
+     * line: the server read no valid BDAT command. */
+    static const char s3[] = "BDAT 2 SCRAMBLE\r\nBDAT 2\r\0\r\nBDAT 2\xff\xf1\r\nBDAT 2\r\r\n";
+    /* A chunk that runs past the end of what was sent. */
+    static const char s4[] = "BDAT 99\r\n0123";
+
+    check_client(s1, sizeof s1 - 1, "L12/14 C10 L4/6 ");
+    check_client(s2, sizeof s2 - 1, "L14/15 C2 L6/8 L4/5 ");
+    check_client(s3, sizeof s3 - 1, "L15/17 ECR NUL L8/10 TNOP L8/10 ECR L7/9 ");
+    check_client(s4, sizeof s4 - 1, "L7/9 C4 left:95");
+}
+
 static void
 test_count_enters(void)
 {
@@ -221,10 +303,15 @@ test_edit_del_ec_el_and_iac(void)
     g_assert_cmpuint(ed.backspaces, ==, 1);
     g_assert_cmpuint(ed.telnet_commands, ==, 2);
 
-    la_edit_line(a, raw3, sizeof raw3, TRUE, &ed);
-    g_assert_cmpmem(ed.text, ed.len, "rset\xff", 5);
+    la_edit_line(a, raw3, sizeof raw3 - 2, TRUE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "rset", 4);
     g_assert_cmpuint(ed.backspaces, ==, 0);
     g_assert_cmpuint(ed.line_erases, ==, 1);
+    /* A literal 0xFF (IAC IAC) is no UTF-8 text: no erase is applied. */
+    la_edit_line(a, raw3, sizeof raw3, TRUE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "garbrset\xff", 9);
+    g_assert_cmpuint(ed.line_erases, ==, 0);
+    g_assert_cmpuint(ed.telnet_commands, ==, 1);
 
     /* A server's line is not typed: its BS stays, telnet commands go. */
     la_edit_line(a, raw2, sizeof raw2, FALSE, &ed);
@@ -250,6 +337,51 @@ test_edit_utf8(void)
 
     la_edit_line(a, raw, sizeof raw, TRUE, &ed);
     g_assert_cmpmem(ed.text, ed.len, "cafe", 4);
+    wmem_destroy_allocator(a);
+}
+
+static void
+test_edit_only_typed_text(void)
+{
+    /* Typed: UTF-8 (a 3-byte euro sign), TAB, an arrow key's ESC sequence,
+     * an Enter's CR NUL and a bare CR, BS, DEL, with telnet commands among
+     * them. */
+    const guint8 typed[] = { 'a', 0xe2, 0x82, 0xac, '\t', 0x1b, '[', 'D', '\r', 0, 'b', '\r', 'c',
+                             255, 241, 0x08, 'x', 0x7f, 'y' };
+    /* Binary data: a control byte no keyboard sends (0x02), invalid UTF-8
+     * (a lone continuation byte, a truncated sequence), a NUL without CR. */
+    const guint8 junk1[] = { 'a', 0x02, 'b', 0x08, 'c' };
+    const guint8 junk2[] = { 'a', 0x80, 'b', 0x7f };
+    const guint8 junk3[] = { 'a', 'b', 0x08, 0xe2, 0x82 };
+    const guint8 junk4[] = { 'a', 0, 'b', 0x08, 255, 241 };
+    la_edit_t ed;
+    wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
+
+    g_assert_true(la_typed_text((const guint8 *)"", 0));
+    g_assert_true(la_typed_text((const guint8 *)"h\xc3\xa9\b\x7f", 5));
+    g_assert_false(la_typed_text((const guint8 *)"\0", 1));
+    g_assert_false(la_typed_text((const guint8 *)"\xff", 1));
+    g_assert_false(la_typed_text((const guint8 *)"\xc0\x80", 2)); /* overlong NUL */
+
+    la_edit_line(a, typed, sizeof typed, TRUE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "a\xe2\x82\xac\t\x1b[D\r\0b\ry", 13);
+    g_assert_cmpuint(ed.backspaces, ==, 2);
+    g_assert_cmpuint(ed.telnet_commands, ==, 1);
+
+    la_edit_line(a, junk1, sizeof junk1, TRUE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, junk1, sizeof junk1);
+    g_assert_cmpuint(ed.backspaces, ==, 0);
+    la_edit_line(a, junk2, sizeof junk2, TRUE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, junk2, sizeof junk2);
+    g_assert_cmpuint(ed.backspaces, ==, 0);
+    la_edit_line(a, junk3, sizeof junk3, TRUE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, junk3, sizeof junk3);
+    g_assert_cmpuint(ed.backspaces, ==, 0);
+    /* Telnet commands are still dropped (and counted), none applied. */
+    la_edit_line(a, junk4, sizeof junk4, TRUE, &ed);
+    g_assert_cmpmem(ed.text, ed.len, "a\0b\b", 4);
+    g_assert_cmpuint(ed.backspaces, ==, 0);
+    g_assert_cmpuint(ed.telnet_commands, ==, 1);
     wmem_destroy_allocator(a);
 }
 
@@ -285,10 +417,12 @@ main(int argc, char **argv)
     g_test_add_func("/line_assembly/cr_at_segment_end", test_cr_at_segment_end);
     g_test_add_func("/line_assembly/telnet_in_stream", test_telnet_in_stream);
     g_test_add_func("/line_assembly/telnet_inside_line", test_telnet_inside_line);
+    g_test_add_func("/line_assembly/bdat_chunk", test_bdat_chunk);
     g_test_add_func("/line_assembly/count_enters", test_count_enters);
     g_test_add_func("/line_assembly/edit_backspaces", test_edit_backspaces);
     g_test_add_func("/line_assembly/edit_del_ec_el_and_iac", test_edit_del_ec_el_and_iac);
     g_test_add_func("/line_assembly/edit_utf8", test_edit_utf8);
+    g_test_add_func("/line_assembly/edit_only_typed_text", test_edit_only_typed_text);
     g_test_add_func("/escape/keystrokes", test_escape_keystrokes);
     return g_test_run();
 }

@@ -102,6 +102,77 @@ test_bdat(void)
     g_assert_false(last);
     g_assert_false(sp_parse_bdat(U("x"), &size, &last));
     g_assert_false(sp_parse_bdat(U("99999999999999999999999"), &size, &last));
+    g_assert_true(sp_parse_bdat(U("18446744073709551609"), &size, &last));
+    g_assert_cmpuint(size, ==, G_GUINT64_CONSTANT(18446744073709551609));
+    /* Strict after the size: postfix answers 521 and reads no chunk. */
+    g_assert_false(sp_parse_bdat(U("1234 SCRAMBLE"), &size, &last));
+    g_assert_false(sp_parse_bdat(U("1234 LASTX"), &size, &last));
+    g_assert_false(sp_parse_bdat(U("1234 LAS"), &size, &last));
+    g_assert_false(sp_parse_bdat(U("1234x"), &size, &last));
+    g_assert_false(sp_parse_bdat(U("12 34"), &size, &last));
+    g_assert_false(sp_parse_bdat(U("+12"), &size, &last));
+    g_assert_false(sp_parse_bdat(U("12\tLAST"), &size, &last));
+    g_assert_false(sp_parse_bdat(U(""), &size, &last));
+    g_assert_false(sp_parse_bdat(U("  "), &size, &last));
+    /* Words split at runs of spaces, as servers split them; LAST in any case. */
+    g_assert_true(sp_parse_bdat(U("0  last  "), &size, &last));
+    g_assert_cmpuint(size, ==, 0);
+    g_assert_true(last);
+    g_assert_true(sp_parse_bdat(U("7 "), &size, &last));
+    g_assert_cmpuint(size, ==, 7);
+    g_assert_false(last);
+}
+
+/* Feeds a whole line to the byte-at-a-time reader. */
+static gboolean
+bdat_line(const char *line, guint64 *size, gboolean *last)
+{
+    sp_bdat_reader_t r;
+    size_t i;
+
+    sp_bdat_init(&r);
+    for (i = 0; line[i]; i++)
+        sp_bdat_step(&r, (guint8)line[i]);
+    return sp_bdat_done(&r, size, last);
+}
+
+static void
+test_bdat_reader(void)
+{
+    guint64 size;
+    gboolean last;
+
+    g_assert_true(bdat_line("BDAT 4404 LAST", &size, &last));
+    g_assert_cmpuint(size, ==, 4404);
+    g_assert_true(last);
+    g_assert_true(bdat_line("bdat 10", &size, &last));
+    g_assert_cmpuint(size, ==, 10);
+    g_assert_false(last);
+    g_assert_true(bdat_line("BdAt   3   LaSt ", &size, &last));
+    g_assert_cmpuint(size, ==, 3);
+    g_assert_true(last);
+    g_assert_false(bdat_line("BDAT 1234 SCRAMBLE", &size, &last));
+    g_assert_false(bdat_line("BDAT", &size, &last));
+    g_assert_false(bdat_line("BDAT ", &size, &last));
+    g_assert_false(bdat_line("BDAT10", &size, &last));
+    g_assert_false(bdat_line(" BDAT 10", &size, &last));
+    g_assert_false(bdat_line("BDATX 10", &size, &last));
+    g_assert_false(bdat_line("DATA", &size, &last));
+    g_assert_false(bdat_line("BDAT 10\r", &size, &last));
+    g_assert_false(bdat_line("BDAT 10 LAST\xff\xf1", &size, &last));
+    g_assert_false(bdat_line("BDAT 10 LAST LAST", &size, &last));
+    /* The same rule as sp_parse_bdat, after sp_parse_command's parameter. */
+    {
+        const char *line = "BDAT  12 LAST";
+        size_t param;
+        guint64 s2;
+        gboolean l2;
+        g_assert_cmpint(sp_parse_command(U(line), &param), ==, SP_CMD_BDAT);
+        g_assert_true(sp_parse_bdat((const guint8 *)line + param, strlen(line) - param, &s2, &l2));
+        g_assert_true(bdat_line(line, &size, &last));
+        g_assert_cmpuint(s2, ==, size);
+        g_assert_true(l2 == last);
+    }
 }
 
 int
@@ -112,5 +183,6 @@ main(int argc, char **argv)
     g_test_add_func("/smtp_parse/guess", test_guess);
     g_test_add_func("/smtp_parse/replies", test_replies);
     g_test_add_func("/smtp_parse/bdat", test_bdat);
+    g_test_add_func("/smtp_parse/bdat_reader", test_bdat_reader);
     return g_test_run();
 }
