@@ -10,6 +10,9 @@
 
 #include <string.h>
 
+/* Bytes that are no UTF-8 a typed line may hold. */
+#define LA_TYPED_ODD_MAX 2
+
 void
 la_split_init(la_splitter_t *s)
 {
@@ -242,19 +245,27 @@ gboolean
 la_typed_text(const guint8 *data, size_t len)
 {
     size_t i = 0;
+    guint odd = 0;
 
     while (i < len) {
         guint8 b = data[i];
         if (b >= 0x80) {
-            /* A whole, valid UTF-8 character. */
+            /* A whole, valid UTF-8 character; a byte that is none may be a
+             * letter of a Latin-1 keyboard (or IAC IAC's 0xFF): a few are
+             * typing, more are binary data. */
             gunichar c = g_utf8_get_char_validated((const gchar *)data + i, (gssize)(len - i));
-            if (c == (gunichar)-1 || c == (gunichar)-2)
-                return FALSE;
+            if (c == (gunichar)-1 || c == (gunichar)-2) {
+                if (++odd > LA_TYPED_ODD_MAX)
+                    return FALSE;
+                i++;
+                continue;
+            }
             i += (size_t)g_utf8_skip[b];
             continue;
         }
-        if ((b < 0x20 || b == 0x7f) && b != '\t' && b != 0x1b && b != 0x08 && b != 0x7f && b != '\r' &&
-            !(b == '\0' && i > 0 && data[i - 1] == '\r'))
+        /* Ctrl keys send C0 bytes; only NUL comes from no key, but from an
+         * Enter that sent CR NUL. */
+        if (b == '\0' && !(i > 0 && data[i - 1] == '\r'))
             return FALSE;
         i++;
     }
@@ -323,8 +334,12 @@ la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean ty
             }
             break;
         case TN_DATA_FF:
+            out->text[out->len++] = 0xff;
+            break;
         case TN_NOT_COMMAND:
-            /* Not typed text (la_typed_text): not here. */
+            /* The IAC before it was data, and so is this byte. */
+            out->text[out->len++] = 0xff;
+            out->text[out->len++] = raw[i];
             break;
         case TN_COMMAND:
             if (cmd.cmd == TN_EC) {

@@ -113,9 +113,11 @@ typedef struct {
 } la_edit_t;
 
 /* TRUE when a line's data bytes (telnet commands dropped) can be text a
- * person typed: printable ASCII, valid UTF-8, TAB, ESC (arrow keys), the
- * erase keys BS and DEL, and the CR and NUL of an Enter (CR NUL, bare CR).
- * Any other byte (binary data, a stray 0xFF) is no keystroke. */
+ * person typed: valid UTF-8 (printable, or C0 bytes that Ctrl keys send:
+ * TAB, ESC of the arrow keys, the erase keys BS and DEL, Ctrl+C), with at
+ * most two bytes that are no UTF-8 (a Latin-1 letter, IAC IAC's 0xFF), and
+ * no NUL but the one of an Enter that sent CR NUL. Binary data (random
+ * bytes, a table of numbers) is no typing. */
 gboolean la_typed_text(const guint8 *data, size_t len);
 
 /* Drops telnet commands from a line's bytes (its ending excluded) and, when

@@ -222,7 +222,7 @@ smtplab_first_pass(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree)
         pkt.enters_crnul = ki->enters_crnul;
         pkt.enters_cr = ki->enters_cr;
         pkt.bare_cr_frame = ki->bare_cr_frame;
-        /* MERGE: pkt.chunk_bytes = ki->chunk_bytes; */
+        pkt.chunk_bytes = ki->chunk_bytes;
         pkt.nlines = ki->nlines;
         if (ki->nlines)
             lines = wmem_alloc_array(pinfo->pool, sm_line_in_t, ki->nlines);

@@ -307,10 +307,11 @@ test_edit_del_ec_el_and_iac(void)
     g_assert_cmpmem(ed.text, ed.len, "rset", 4);
     g_assert_cmpuint(ed.backspaces, ==, 0);
     g_assert_cmpuint(ed.line_erases, ==, 1);
-    /* A literal 0xFF (IAC IAC) is no UTF-8 text: no erase is applied. */
+    /* A literal 0xFF (IAC IAC, a typed byte that is no UTF-8) is still
+     * typing: the erase applies. */
     la_edit_line(a, raw3, sizeof raw3, TRUE, &ed);
-    g_assert_cmpmem(ed.text, ed.len, "garbrset\xff", 9);
-    g_assert_cmpuint(ed.line_erases, ==, 0);
+    g_assert_cmpmem(ed.text, ed.len, "rset\xff", 5);
+    g_assert_cmpuint(ed.line_erases, ==, 1);
     g_assert_cmpuint(ed.telnet_commands, ==, 1);
 
     /* A server's line is not typed: its BS stays, telnet commands go. */
@@ -348,11 +349,11 @@ test_edit_only_typed_text(void)
      * them. */
     const guint8 typed[] = { 'a', 0xe2, 0x82, 0xac, '\t', 0x1b, '[', 'D', '\r', 0, 'b', '\r', 'c',
                              255, 241, 0x08, 'x', 0x7f, 'y' };
-    /* Binary data: a control byte no keyboard sends (0x02), invalid UTF-8
-     * (a lone continuation byte, a truncated sequence), a NUL without CR. */
-    const guint8 junk1[] = { 'a', 0x02, 'b', 0x08, 'c' };
-    const guint8 junk2[] = { 'a', 0x80, 'b', 0x7f };
-    const guint8 junk3[] = { 'a', 'b', 0x08, 0xe2, 0x82 };
+    /* Binary data: more than two bytes that are no UTF-8 (the start of
+     * sv_smtp-errors' junk line, with a BS in it), a NUL without CR. */
+    const guint8 junk1[] = { 'g', '\t', 0xe4, 'Y', 0xe9, 'X', 'H', 0xcf, 0xfe, '?', 0x08, 'c' };
+    const guint8 junk2[] = { 'a', 0x80, 'b', 0x81, 0x82, 0x7f };
+    const guint8 junk3[] = { 'a', 'b', 0x08, 0xe2, 0x82, 0xff, 0x90 };
     const guint8 junk4[] = { 'a', 0, 'b', 0x08, 255, 241 };
     la_edit_t ed;
     wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
@@ -360,8 +361,12 @@ test_edit_only_typed_text(void)
     g_assert_true(la_typed_text((const guint8 *)"", 0));
     g_assert_true(la_typed_text((const guint8 *)"h\xc3\xa9\b\x7f", 5));
     g_assert_false(la_typed_text((const guint8 *)"\0", 1));
-    g_assert_false(la_typed_text((const guint8 *)"\xff", 1));
-    g_assert_false(la_typed_text((const guint8 *)"\xc0\x80", 2)); /* overlong NUL */
+    /* A few bytes that are no UTF-8 are typing (IAC IAC's 0xFF, Latin-1 é),
+     * and so are Ctrl keys (Ctrl+C); more are not. */
+    g_assert_true(la_typed_text((const guint8 *)"\xff", 1));
+    g_assert_true(la_typed_text((const guint8 *)"caf\xe9 \x03", 6));
+    g_assert_true(la_typed_text((const guint8 *)"\xc0\x80", 2));
+    g_assert_false(la_typed_text((const guint8 *)"\xc0\x80\xc0", 3));
 
     la_edit_line(a, typed, sizeof typed, TRUE, &ed);
     g_assert_cmpmem(ed.text, ed.len, "a\xe2\x82\xac\t\x1b[D\r\0b\ry", 13);

@@ -31,6 +31,9 @@ typedef struct {
     tn_command_t tn;
 } rec_t;
 
+/* Whether the splitter reads the client's side (BDAT chunks), this input. */
+static gboolean fuzz_client;
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 /* Splits stream[0..len) in segments of the given lengths (summing to len);
@@ -42,6 +45,8 @@ split(const guint8 *stream, size_t len, const size_t *segs, size_t nsegs, la_spl
     size_t base = 0, k;
 
     la_split_init(s);
+    if (fuzz_client)
+        la_split_set_client(s);
     tn_init(tn);
     for (k = 0; k < nsegs; k++) {
         size_t pos = 0, before;
@@ -54,6 +59,14 @@ split(const guint8 *stream, size_t len, const size_t *segs, size_t nsegs, la_spl
             if (!la_split_next(s, stream + base, segs[k], &pos, &ev))
                 break;
             FUZZ_CHECK(pos >= before && pos <= segs[k]);
+            /* A chunk comes in as many events as segments carry it: one
+             * record, ending where its last bytes do. */
+            if (ev.kind == LA_EV_CHUNK && recs->len &&
+                g_array_index(recs, rec_t, recs->len - 1).kind == LA_EV_CHUNK &&
+                g_array_index(recs, rec_t, recs->len - 1).offset == base + before) {
+                g_array_index(recs, rec_t, recs->len - 1).offset = base + pos;
+                continue;
+            }
             rec_t r;
             memset(&r, 0, sizeof r);
             r.kind = ev.kind;
@@ -108,6 +121,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (size < 2)
         return 0;
     typed = data[0] & 1;
+    fuzz_client = (data[0] & 2) != 0;
     seed = (unsigned)data[0] << 8 | data[1];
     stream = data + 2;
     len = size - 2;
