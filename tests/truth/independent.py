@@ -45,7 +45,7 @@ def read_frames(build, cap):
            "-T", "fields", "-E", "occurrence=f",
            "-e", "frame.number", "-e", "tcp.stream", "-e", "tcp.srcport",
            "-e", "tcp.dstport", "-e", "tcp.flags", "-e", "tcp.seq",
-           "-e", "tcp.ack", "-e", "tcp.len", "-e", "data.data"]
+           "-e", "tcp.ack", "-e", "tcp.len", "-e", "tcp.payload"]
     env = dict(os.environ, SMTPLAB_NO_PLUGIN="1")
     out = subprocess.run(cmd, env=env, check=True, stdout=subprocess.PIPE,
                          universal_newlines=True).stdout
@@ -53,6 +53,8 @@ def read_frames(build, cap):
     for line in out.splitlines():
         f = line.split("\t")
         f += [""] * (9 - len(f))
+        if not f[4] or not f[5]:
+            continue  # cut inside the TCP header: no segment to read
         flags = int(f[4], 16)
         data = bytes.fromhex(f[8].replace(":", "")) if f[8] else b""
         frames.append({
@@ -94,6 +96,7 @@ class Direction:
         self.first = {}     # seq -> frame number that first carried it
         self.stage = {}     # seq -> stage of the unit holding it
         self.syn = None     # seq of the SYN
+        self.cut = set()    # seq of the last captured byte of a cut segment
         self.fin = None     # seq of the FIN
         self.frames = []
 
@@ -107,6 +110,9 @@ class Direction:
             if s not in self.byte:
                 self.byte[s] = b
                 self.first[s] = fr["no"]
+        if fr["data"] and len(fr["data"]) < fr["len"]:
+            # the snapshot length cut it: its unseen tail ends what it began
+            self.cut.add(fr["seq"] + len(fr["data"]) - 1)
         if fr["fin"] and self.fin is None:
             self.fin = fr["seq"] + fr["len"]
             self.stage[self.fin] = "teardown"
@@ -131,7 +137,8 @@ class Reader:
     def peek_line(self):
         """(end index, completing frame, complete?) of the next line."""
         i = self.pos
-        while i < len(self.s) and self.s[i][1] != 0x0A:
+        while (i < len(self.s) and self.s[i][1] != 0x0A
+               and self.s[i][0] not in self.d.cut):
             i += 1
         complete = i < len(self.s)
         end = i + 1 if complete else len(self.s)
@@ -174,7 +181,9 @@ def as_meant(raw):
     n = len(raw)
     while i < n:
         b = raw[i]
-        if b == IAC and i + 1 < n:
+        if b == IAC and i + 1 == n:
+            break  # a telnet command not finished when the line ends
+        if b == IAC:
             c = raw[i + 1]
             if c == IAC:
                 out.append(0xFF)
@@ -182,10 +191,14 @@ def as_meant(raw):
             elif c in OPTION_CMDS:
                 i += 3
             elif c == SB:
+                # up to IAC SE; IAC and another command byte also ends it
+                # (and that command counts), as telnet servers read it
                 j = i + 2
-                while j + 1 < n and not (raw[j] == IAC and raw[j + 1] == SE):
-                    j += 1
-                i = j + 2
+                while j + 1 < n and not (raw[j] == IAC and raw[j + 1] != IAC):
+                    j += 2 if raw[j] == IAC else 1
+                if j + 1 < n and raw[j + 1] == SE:
+                    j += 2
+                i = j if j + 1 < n else n
             elif c == EC:
                 if out:
                     out.pop()
@@ -295,6 +308,8 @@ def read_connection(frames):
                 start = c.pos
                 raw = c.take(end, "unknown")
                 stage, args = command(raw)
+                if not complete and not as_meant(raw).strip():
+                    stage = None  # a line never sent, of telnet bytes only
                 c.label(start, end, stage)
                 if not complete:
                     continue
@@ -358,7 +373,7 @@ def read_connection(frames):
             if fr["syn"]:
                 st.add("handshake")
             for k in range(fr["seq"], fr["seq"] + fr["len"]):
-                if k in d.stage:
+                if d.stage.get(k):
                     st.add(d.stage[k])
             if fr["fin"] or fr["rst"]:
                 st.add("teardown")
@@ -413,7 +428,7 @@ def acked_stages(other, before, ack):
     if other.fin is not None and ack == other.fin + 1:
         return {"teardown"}
     lo = before if before is not None and before < ack else ack - 1
-    st = {other.stage[k] for k in range(lo, ack) if k in other.stage}
+    st = {other.stage[k] for k in range(lo, ack) if other.stage.get(k)}
     if not st:
         keys = sorted(other.stage)
         i = bisect.bisect_left(keys, ack)
