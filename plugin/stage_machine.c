@@ -32,10 +32,17 @@ struct sm_store {
     wmem_allocator_t *scope;
     ft_table_t by_num;            /* frame number -> record index */
     ft_pool_t frames;             /* sm_frame_t */
-    ft_pool_t lines;              /* guint8: the stage of a line, SM_ST_NONE until complete */
+    ft_pool_t lines;              /* sm_line_t */
     ft_pool_t extras;             /* sm_extra_t */
     ft_pool_t convs;              /* sm_conv_t * */
 };
+
+/* A line typed over several frames: its stage once complete, and until
+ * then what it is heading for as far as it has come. */
+typedef struct {
+    guint8 stage;                 /* SM_ST_NONE until complete */
+    guint8 guess;
+} sm_line_t;
 
 /* What few frames have: markers, diagnoses, command-reply links, the
  * stages of lines beyond the frame's first. */
@@ -64,6 +71,7 @@ struct sm_conv {
     sm_exchange_t *commands_tail;
     const sm_exchange_t *quit;    /* the first QUIT sent, or NULL */
     gboolean server_gone;         /* the server closed the session with 421 or 521: it reads no more */
+    gboolean unseen_greeting;     /* the client's ACKs showed a greeting the capture lacks */
     const sm_exchange_t *answered; /* the last exchange whose final reply came */
     gboolean helo_done, quit_done;
     guint8 progress;
@@ -252,7 +260,7 @@ sm_store_new(wmem_allocator_t *scope)
     s->scope = scope;
     ft_init(&s->by_num, scope);
     ft_pool_init(&s->frames, scope, sizeof(sm_frame_t));
-    ft_pool_init(&s->lines, scope, sizeof(guint8));
+    ft_pool_init(&s->lines, scope, sizeof(sm_line_t));
     ft_pool_init(&s->extras, scope, sizeof(sm_extra_t));
     ft_pool_init(&s->convs, scope, sizeof(sm_conv_t *));
     return s;
@@ -463,6 +471,15 @@ sm_reply_stage(sm_stage_t cmd_stage)
     }
 }
 
+/* TRUE when frame f itself carries stage st. */
+static gboolean
+sm_frame_has_stage(const sm_store_t *store, const sm_frame_t *f, sm_stage_t st)
+{
+    const sm_extra_t *x = sm_extra_of(store, f);
+
+    return f->stage == st || (x && (x->stages & (G_GUINT64_CONSTANT(1) << st)));
+}
+
 /* The frame carries a line (or chunk bytes) of this stage. */
 static void
 sm_frame_add_stage(sm_conv_t *c, sm_frame_t *f, sm_stage_t st)
@@ -634,14 +651,20 @@ static sm_stage_t
 sm_command_line(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt, const sm_line_in_t *l)
 {
     size_t param, got_param;
-    sp_command_t meant = sp_parse_command(l->edited, l->edited_len, &param);
+    /* An Enter that ended no line (CR NUL, bare CR) ended the command the
+     * person meant: its verb is what came before. */
+    const guint8 *cr = (const guint8 *)memchr(l->edited, '\r', l->edited_len);
+    size_t meant_len = cr ? (size_t)(cr - l->edited) : l->edited_len;
+    sp_command_t meant = sp_parse_command(l->edited, meant_len, &param);
     gboolean as_meant = l->raw_len == l->edited_len && memcmp(l->raw, l->edited, l->raw_len) == 0;
     sp_command_t got = as_meant ? meant : sp_parse_command(l->raw, l->raw_len, &got_param);
     sm_stage_t stage = sm_command_stage(meant);
     sm_exchange_t *ex = sm_push(c, f, id, pkt, stage, sm_quote(c->scope, l->edited, l->edited_len), l);
 
-    if (as_meant)
+    if (as_meant && !cr)
         got_param = param;
+    else if (as_meant)
+        got = sp_parse_command(l->raw, l->raw_len, &got_param);
     switch (got) {
     case SP_CMD_HELO:
     case SP_CMD_EHLO:
@@ -915,8 +938,7 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
             "this line answers no command: it is a piece of a reply that a bare LF split (a server echoing the "
             "client's bytes can do that), or the port does not speak SMTP", q));
         wmem_free(NULL, q);
-        ex = c->in_reply ? c->in_reply : c->queue_head;
-        return ex ? sm_reply_stage(ex->stage) : (c->replies ? SM_ST_UNKNOWN_REPLY : SM_ST_BANNER);
+        return c->in_reply ? sm_reply_stage(c->in_reply->stage) : SM_ST_UNKNOWN_REPLY;
     }
     ex = c->in_reply;
     if (!ex)
@@ -945,6 +967,26 @@ sm_guess(sm_conv_t *c, int dir, const sm_packet_t *pkt)
     case SM_DLG_AUTH_RESPONSE:  return SM_ST_AUTH;
     default:                    return sm_command_stage(sp_guess_command(pkt->open_prefix, pkt->open_prefix_len));
     }
+}
+
+/* The stage of a reply the capture lacks, which the client's ACK shows it
+ * received: the greeting first (after a handshake), then the reply to the
+ * oldest command waiting; after the client's FIN, the server's. */
+static sm_stage_t
+sm_unseen_reply(sm_conv_t *c)
+{
+    sm_exchange_t *ex;
+
+    /* Once the client has closed, what it acknowledges is the server's FIN. */
+    if (c->tcp.closed)
+        return SM_ST_TEARDOWN;
+    if (!c->unseen_greeting && c->tcp.syn_num) {
+        c->unseen_greeting = TRUE;
+        return SM_ST_BANNER;
+    }
+    c->unseen_greeting = TRUE;
+    ex = sm_pop(c);
+    return ex ? sm_reply_stage(ex->stage) : SM_ST_UNKNOWN_REPLY;
 }
 
 static void
@@ -984,7 +1026,7 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt, int 
                                          : sm_server_line(c, f, &pkt->lines[i]);
         /* Only a line begun in earlier frames is pointed at (by them). */
         if (i == 0 && pkt->continues_line && c->open[dir])
-            *(guint8 *)ft_pool_get(&c->store->lines, c->open[dir]) = (guint8)st;
+            ((sm_line_t *)ft_pool_get(&c->store->lines, c->open[dir]))->stage = (guint8)st;
         sm_frame_add_stage(c, f, st);
     }
     if (pkt->nlines && pkt->chunk_bytes)
@@ -1005,6 +1047,9 @@ sm_payload(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt, int 
             f->ref = c->open[dir];
             f->has_line = 1;
             f->guess = (guint8)sm_guess(c, dir, pkt);
+            /* A line never completed shows, on all its frames, the stage
+             * its last bytes head for. */
+            ((sm_line_t *)ft_pool_get(&c->store->lines, c->open[dir]))->guess = f->guess;
         }
     }
     if (!f->stage && !f->has_line)
@@ -1055,6 +1100,8 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
         f->role = SM_ROLE_SYN_ACK;
         f->stage = SM_ST_HANDSHAKE;
     } else {
+        /* A reply the capture lacks comes before the client's next lines. */
+        sm_stage_t unseen = (ev & TT_EV_ACK_UNSEEN) ? sm_unseen_reply(c) : SM_ST_NONE;
         if (ev & TT_EV_HANDSHAKE) {
             sm_note_t *n;
             sm_seen(c, f->num, SM_ST_HANDSHAKE);
@@ -1064,6 +1111,8 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
         }
         if (pkt->payload_len > 0) {
             sm_payload(c, f, id, pkt, dir);
+            if ((ev & TT_EV_FIN) && !f->has_line)
+                sm_frame_add_stage(c, f, SM_ST_TEARDOWN);
         } else if (ev & TT_EV_FIN) {
             f->role = SM_ROLE_FIN;
             f->stage = SM_ST_TEARDOWN;
@@ -1071,7 +1120,14 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
             f->role = SM_ROLE_ACK;
             if (pkt->flags & TT_TH_ACK)
                 f->ref = tt_acked_frame(&c->tcp, 1 - dir, pkt->ack);
-            if (!f->ref)
+            if (f->ref && sm_frame_has_stage(c->store, sm_frame_by_id(c->store, f->ref), SM_ST_TEARDOWN)) {
+                /* The ACK of a FIN (that came with data) is teardown's. */
+                f->ref = 0;
+                f->stage = SM_ST_TEARDOWN;
+            }
+            if (!f->ref && !f->stage && unseen)
+                f->stage = (guint8)unseen;
+            if (!f->ref && !f->stage)
                 f->stage = c->last_stage ? c->last_stage : SM_ST_UNKNOWN;
         }
         if (ev & TT_EV_CLOSE)
@@ -1097,8 +1153,12 @@ sm_frame_stage(const sm_store_t *store, const sm_frame_t *f)
         if (f->stage)
             return (sm_stage_t)f->stage;
         if (f->has_line) {
-            guint8 line_stage = *(const guint8 *)ft_pool_get(&store->lines, f->ref);
-            return (sm_stage_t)(line_stage ? line_stage : (f->guess ? f->guess : SM_ST_UNKNOWN));
+            const sm_line_t *line = (const sm_line_t *)ft_pool_get(&store->lines, f->ref);
+            if (line->stage)
+                return (sm_stage_t)line->stage;
+            if (line->guess && line->guess != SM_ST_UNKNOWN)
+                return (sm_stage_t)line->guess;
+            return (sm_stage_t)(f->guess ? f->guess : SM_ST_UNKNOWN);
         }
         f = sm_frame_by_id(store, f->ref);
     }
@@ -1108,12 +1168,18 @@ sm_frame_stage(const sm_store_t *store, const sm_frame_t *f)
 guint
 sm_frame_stages(const sm_store_t *store, const sm_frame_t *f, sm_stage_t *out, guint max)
 {
-    const sm_extra_t *x = sm_extra_of(store, f);
-    guint n = 0, st;
+    const sm_extra_t *x;
+    guint n = 0, st, depth;
 
     if (max == 0)
         return 0;
     out[n++] = sm_frame_stage(store, f);
+    /* An ACK or a retransmission has the stages of the frame it follows. */
+    for (depth = 0; f && !f->stage && !f->has_line && f->ref && depth < 8; depth++)
+        f = sm_frame_by_id(store, f->ref);
+    if (!f || f->has_line)
+        return n;
+    x = sm_extra_of(store, f);
     if (!x || !x->stages)
         return n;
     for (st = SM_ST_NONE + 1; st < SM_ST_COUNT && n < max; st++) {

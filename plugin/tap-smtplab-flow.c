@@ -68,6 +68,7 @@ flow_label(const smtplab_tap_info_t *tap)
 {
     const sm_frame_t *f = tap->frame;
     const keystroke_info_t *ks = tap->ks;
+    sm_stage_t stages[8];
     GString *label;
     guint32 i;
 
@@ -91,8 +92,9 @@ flow_label(const smtplab_tap_info_t *tap)
     }
     if (!ks || !ks->nlines)
         return NULL;
-    /* The message is not the lab's subject: its lines are counted. */
-    if (tap->stage == SM_ST_MESSAGE)
+    /* The message is not the lab's subject: its lines are counted (unless
+     * the frame carries a command too). */
+    if (tap->stage == SM_ST_MESSAGE && sm_frame_stages(tap->store, f, stages, G_N_ELEMENTS(stages)) == 1)
         return g_strdup_printf("message (%u line%s)", ks->nlines, ks->nlines == 1 ? "" : "s");
     label = g_string_new(NULL);
     if (f->role == SM_ROLE_REPLY) {
@@ -121,14 +123,27 @@ flow_label(const smtplab_tap_info_t *tap)
 static gchar *
 flow_comment(const smtplab_tap_info_t *tap, const gchar *label)
 {
-    guint activity = sm_stage_activity(tap->stage);
-    const char *stage = sm_stage_name(tap->stage);
+    sm_stage_t stages[8];
+    guint n = sm_frame_stages(tap->store, tap->frame, stages, G_N_ELEMENTS(stages));
+    guint activity = 0, i;
+    GString *stage = g_string_new(NULL);
     gboolean text = tap->frame->role == SM_ROLE_LINE || tap->frame->role == SM_ROLE_REPLY;
+    gchar *out;
 
+    /* Lines of several stages in one frame: every stage, the first lab
+     * activity among them ("Activity 8, message-reply + quit-reply"). */
+    for (i = 0; i < n; i++) {
+        g_string_append_printf(stage, "%s%s", i ? " + " : "", sm_stage_name(stages[i]));
+        if (!activity)
+            activity = sm_stage_activity(stages[i]);
+    }
     if (activity)
-        return text ? g_strdup_printf("Activity %u, %s: %s", activity, stage, label)
-                    : g_strdup_printf("Activity %u, %s", activity, stage);
-    return text ? g_strdup_printf("%s: %s", stage, label) : g_strdup(stage);
+        out = text ? g_strdup_printf("Activity %u, %s: %s", activity, stage->str, label)
+                   : g_strdup_printf("Activity %u, %s", activity, stage->str);
+    else
+        out = text ? g_strdup_printf("%s: %s", stage->str, label) : g_strdup(stage->str);
+    g_string_free(stage, TRUE);
+    return out;
 }
 
 /* One node per side even when client and server share an address (a lab

@@ -100,7 +100,9 @@ report_packet(void *p, packet_info *pinfo, epan_dissect_t *edt _U_, const void *
         if (i == s->frames->len || g_ptr_array_index(s->frames, i) != a)
             g_ptr_array_insert(s->frames, (gint)i, (gpointer)a);
     }
-    if (f->extra)
+    /* Frames with links or notes; the first frame too, which may get one
+     * from the whole capture (one_direction, port_blocked). */
+    if (f->extra || f->num == sm_conv_first_frame(conv))
         g_ptr_array_add(s->frames, (gpointer)f);
     return TAP_PACKET_REDRAW;
 }

@@ -74,17 +74,33 @@ guint
 tt_segment(tt_conn_t *t, int dir, guint8 flags, guint32 seq, guint32 ack, guint32 payload_len, guint32 num,
            const nstime_t *ts)
 {
+    (void)payload_len;
     gboolean syn = (flags & TT_TH_SYN) != 0;
     gboolean unanswered = tt_syn_unanswered(t);
     guint ev = 0;
 
-    (void)payload_len;
     t->frames[dir]++;
     if (dir == TT_CLIENT && (flags & TT_TH_ACK) && !syn)
         t->client_acked = TRUE;
     if (syn || !t->base_known[dir]) {
         t->base[dir] = syn ? seq : seq - 1;
         t->base_known[dir] = TRUE;
+    }
+    if (dir == TT_CLIENT && (flags & TT_TH_ACK) && !syn) {
+        guint32 rel;
+        /* Without the server's frames, its numbers start at the client's
+         * first ACK (which acknowledges the SYN/ACK, or data before it). */
+        if (!t->base_known[TT_SERVER]) {
+            t->base[TT_SERVER] = ack - 1;
+            t->base_known[TT_SERVER] = TRUE;
+            t->client_ack = 1;
+        }
+        rel = tt_rel(t, TT_SERVER, ack);
+        if ((gint32)(rel - t->client_ack) > 0) {
+            if (t->frames[TT_SERVER] == 0)
+                ev |= TT_EV_ACK_UNSEEN;
+            t->client_ack = rel;
+        }
     }
 
     if (flags & TT_TH_RST) {

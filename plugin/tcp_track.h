@@ -35,6 +35,8 @@
 #define TT_EV_FIN        0x040 /* a FIN */
 #define TT_EV_CLOSE      0x080 /* the connection's first FIN or RST */
 #define TT_EV_ANSWERS    0x100 /* the SYN, unanswered so far, is answered (or sent again) here */
+#define TT_EV_ACK_UNSEEN 0x200 /* the client acknowledges server bytes further than before, and no server
+                                * frame is in the capture so far: a reply it lacks */
 
 /* The frames that sent data, SYN or FIN in one direction, by the relative
  * sequence number just past them: sorted, in capture order almost always
@@ -57,6 +59,7 @@ typedef struct {
     guint32 last_sent[2];         /* the frame that sent last, 0: none yet */
     guint32 frames[2];            /* frames seen per direction */
     gboolean client_acked;        /* the client sent a segment with ACK: the server answered it */
+    guint32 client_ack;           /* the furthest server byte the client acknowledged (relative) */
     guint32 syn_num, synack_num;  /* frame numbers of the first SYN and SYN/ACK, 0: none */
     guint32 syn_count;
     nstime_t syn_ts;
