@@ -142,9 +142,9 @@ ks_frame_keep(const kss_segment_t *fr, guint32 *ref)
     kss_segment_t *kept;
 
     if (kss_segment_is_clean(fr)) {
-        guint32 index = KS_CLEAN_INDEX(fr->start.client, fr->layer);
-        *ref = KS_CLEAN_REF + index;
-        return &ks_clean[index];
+        guint32 slot = KS_CLEAN_INDEX(fr->start.client, fr->layer);
+        *ref = KS_CLEAN_REF + slot;
+        return &ks_clean[slot];
     }
     kept = (kss_segment_t *)ft_pool_add(&ks_pool, ref);
     *kept = *fr;
@@ -384,7 +384,7 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
     proto_item *ks_item, *ti;
     proto_tree *ks_tree;
     tn_machine_t tn;
-    guint32 npieces, i, index = 0;
+    guint32 npieces, i, pos_in_line = 0;
     wmem_strbuf_t *meant;
     const char *chars;
     keystroke_info_t *info;
@@ -470,8 +470,8 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
     /* Counted from the segment with the line's first typed byte: a segment
      * of telnet commands only, before it, has no index (0). */
     if (fr->start.data || npieces > 0 || split.data) {
-        index = fr->start.line_pos - (fr->line ? fr->line->typed_at : 0) + 1;
-        ti = proto_tree_add_uint(ks_tree, hf_keystroke_index, tvb, fr->skip, 1, index);
+        pos_in_line = fr->start.line_pos - (fr->line ? fr->line->typed_at : 0) + 1;
+        ti = proto_tree_add_uint(ks_tree, hf_keystroke_index, tvb, fr->skip, 1, pos_in_line);
         proto_item_set_generated(ti);
     }
     if (fr->line && fr->start.data) {
@@ -561,8 +561,8 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
         return len;
     }
     if (npieces == 0) {
-        if (index)
-            col_add_fstr(pinfo->cinfo, COL_INFO, "%s: keystroke \"%s\" (%u)", client ? "C" : "S", chars, index);
+        if (pos_in_line)
+            col_add_fstr(pinfo->cinfo, COL_INFO, "%s: keystroke \"%s\" (%u)", client ? "C" : "S", chars, pos_in_line);
         else
             col_add_fstr(pinfo->cinfo, COL_INFO, "%s: keystroke \"%s\"", client ? "C" : "S", chars);
         return len;

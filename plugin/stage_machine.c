@@ -72,6 +72,7 @@ struct sm_conv {
     const sm_exchange_t *quit;    /* the first QUIT sent, or NULL */
     gboolean server_gone;         /* the server closed the session with 421 or 521: it reads no more */
     gboolean unseen_greeting;     /* the client's ACKs showed a greeting the capture lacks */
+    guint16 greeting_code;        /* 220, 554, or 0 when no greeting was seen */
     const sm_exchange_t *answered; /* the last exchange whose final reply came */
     gboolean helo_done, quit_done;
     guint8 progress;
@@ -531,6 +532,7 @@ sm_push(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt, sm_stag
     }
     ex->segments = l->segments;
     ex->unread = c->server_gone;
+    ex->server_seen = c->tcp.frames[TT_SERVER] > 0;
     /* A CR inside a line is an Enter press that ended nothing. */
     ex->enters = la_count_enters(l->raw, l->raw_len, TRUE, &crnul, &cr) > 0;
     /* Telnet bytes the server read as characters of the line. */
@@ -588,11 +590,11 @@ sm_closing(sm_conv_t *c, sm_frame_t *f, gboolean from_client)
             "220 banner, so no SMTP session took place. The service is not taking mail now: try again later, or "
             "another server"));
     } else if (last) {
-        char *what = sm_exchange_what(NULL, last);
+        char *what = last->cmd_text || last->stage == SM_ST_BANNER ? sm_exchange_what(NULL, last) : NULL;
         sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup_printf(c->scope,
-            "The server closed the connection after its %u reply (frame %u) to %s, without a QUIT read: the "
+            "The server closed the connection after its %u reply (frame %u)%s%s, without a QUIT read: the "
             "server ended the session, and that reply says why",
-            last->code, last->reply_frame, what));
+            last->code, last->reply_frame, what ? " to " : "", what ? what : ""));
         wmem_free(NULL, what);
     } else {
         sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup(c->scope,
@@ -728,8 +730,8 @@ sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, 
                     const char *what)
 {
     guint16 code = r->code;
-    gboolean policy = (r->has_enhanced && r->enh_subject == 7) || code == 530 || code == 553;
-    const char *verb = ex->cmd_text ? ex->cmd_text : "";
+    gboolean address = r->has_enhanced && r->enh_subject == 1;
+    gboolean policy = (r->has_enhanced && r->enh_subject == 7) || code == 530 || (code == 553 && !address);
     const char *cause = NULL, *todo = NULL;
 
     if (ex->enters) {
@@ -762,9 +764,30 @@ sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, 
         g_string_free(why, TRUE);
         return out;
     }
+    if (code == 521)
+        return wmem_strdup_printf(c->scope, "The server closes the session with 521%s \"%s\"%s%s: it takes no more "
+                                  "commands on this connection. %s", enh, text,
+                                  ex->cmd_text ? " in reply to " : ", with no command waiting",
+                                  ex->cmd_text ? what : "",
+                                  r->has_enhanced && r->enh_subject == 5
+                                      ? "It could not read that line: type the command as RFC 5321 spells it, then "
+                                        "connect again"
+                                      : "It does not take mail here: use another server");
+    if (ex->stage == SM_ST_BANNER)
+        return wmem_strdup_printf(c->scope, "The server refuses the session at its greeting: %u%s \"%s\": it takes no "
+                                  "mail from this client (by its address, or it is not in service), and will refuse "
+                                  "what follows. Use another server or network", code, enh, text);
+    if (c->greeting_code == 554)
+        return wmem_strdup_printf(c->scope, "The server refuses %s: %u%s \"%s\": it refused this client at its "
+                                  "greeting (554) and takes nothing from it. Use another server or network",
+                                  what, code, enh, text);
+    if (!ex->cmd_text)
+        return wmem_strdup_printf(c->scope, "%s negative reply %u%s with no command waiting: \"%s\": it answers no line "
+                                  "of the capture (one sent before the capture began, or bytes that ended no line)",
+                                  code < 500 ? "Transient" : "Permanent", code, enh, text);
     if (cause)
         return wmem_strdup_printf(c->scope, "The server could not read the line it received, \"%s\": %u%s \"%s\": %s. "
-                                  "%s", ex->raw_text ? ex->raw_text : "", code, enh, text, cause, todo);
+                                  "%s", ex->raw_text, code, enh, text, cause, todo);
     if (ex->stage == SM_ST_MESSAGE)
         return wmem_strdup_printf(c->scope, "The server refused the message (%u%s \"%s\" after its end \".\")%s",
                                   code, enh, text,
@@ -791,11 +814,11 @@ sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, 
         return wmem_strdup_printf(c->scope, "The server could not read the line it received, \"%s\": %u%s \"%s\". "
                                   "Type the command again as RFC 5321 spells it, as in \"HELO lab.example\", "
                                   "\"MAIL FROM:<you@lab.example>\"",
-                                  ex->raw_text ? ex->raw_text : verb, code, enh, text);
+                                  ex->raw_text, code, enh, text);
     if (code == 503)
         return wmem_strdup_printf(c->scope, "Command out of sequence: %u%s \"%s\" to %s. Send the steps in order: "
                                   "HELO or EHLO, MAIL FROM, RCPT TO, DATA", code, enh, text, what);
-    if (code == 550 || code == 551 || code == 552)
+    if (code == 550 || code == 551 || code == 552 || code == 553)
         return wmem_strdup_printf(c->scope, "The server refuses %s: %u%s \"%s\": check the address (or size) the "
                                   "reply names", what, code, enh, text);
     if (code < 500)
@@ -834,13 +857,17 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
          * line this answers, it never reads. */
         sm_exchange_t *q;
         c->server_gone = TRUE;
-        for (q = c->queue_head; q; q = q->next)
+        for (q = c->queue_head; q; q = q->next) {
             q->unread = TRUE;
+            if (q->server_seen)
+                ex->dropped++;
+        }
         c->queue_head = c->queue_tail = NULL;
     }
 
     switch (ex->stage) {
     case SM_ST_BANNER:
+        c->greeting_code = r->code;
         if (r->code == 220) {
             ex->success = TRUE;
             sm_seen(c, f->num, SM_ST_BANNER);
@@ -1200,12 +1227,14 @@ sm_final_notes(const sm_store_t *store, const sm_frame_t *f, wmem_allocator_t *s
     if (f->num == c->first_frame && one_side)
         cb(SM_DIAG_ONE_DIRECTION, wmem_strdup_printf(scope,
             "Only the %s's side of this connection is in the capture (%u frames): the %s's frames are missing, so "
-            "no reply, greeting or closing reply can be shown, and no note that needs them is raised. Capture "
-            "where both directions pass (on the client or the server itself, with a filter such as \"tcp port "
-            "%u\", not \"dst port\" or \"src port\")",
+            "%s, and no note that needs them is raised. Capture where both directions pass (on the client or the "
+            "server itself, with a filter such as \"tcp port %u\", not \"dst port\" or \"src port\")",
             t->frames[TT_CLIENT] ? "client" : "server", t->frames[TT_CLIENT] ? t->frames[TT_CLIENT]
                                                                                 : t->frames[TT_SERVER],
-            t->frames[TT_CLIENT] ? "server" : "client", c->server_port), user);
+            t->frames[TT_CLIENT] ? "server" : "client",
+            t->frames[TT_CLIENT] ? "no reply, greeting or closing reply can be shown"
+                                 : "no command can be shown, nor which command a reply answers",
+            c->server_port), user);
     if (one_side)
         return;
     for (l = sm_frame_links(store, f); l; l = l->next) {
@@ -1223,7 +1252,7 @@ sm_final_notes(const sm_store_t *store, const sm_frame_t *f, wmem_allocator_t *s
                 "keep capturing until it comes", what), user);
         wmem_free(NULL, what);
     }
-    if (f->num == t->syn_num && tt_syn_unanswered(t) && !t->client_acked)
+    if (f->num == t->syn_num && tt_syn_unanswered(t))
         cb(SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(scope,
             "The SYN to port %u got no answer in this capture. A firewall may drop it; port 25 is often "
             "blocked by ISPs: try port 587", c->server_port), user);

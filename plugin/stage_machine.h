@@ -176,6 +176,8 @@ typedef struct sm_exchange {
     guint16 code;
     gboolean success;        /* the reply completed a lab step: 220 banner, 2xx to HELO/EHLO, 221 to QUIT */
     gboolean unread;         /* sent after the server closed the session (421, 521): it read no more */
+    gboolean server_seen;    /* the server's side had frames in the capture when the command was sent */
+    guint32 dropped;         /* on a 421 or 521: commands waiting (server_seen) that the server now never reads */
     struct sm_exchange *next; /* the queue of commands waiting for a reply */
     struct sm_exchange *all_next; /* the connection's next command */
 } sm_exchange_t;

@@ -116,12 +116,16 @@ smtplab_stats_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *ed
     if (whole) {
         sm_final_notes(tap->store, f, pinfo->pool, smtplab_stats_final_note, st);
     } else {
-        /* As it stands: a command not answered yet, a SYN not answered yet. */
+        /* As it stands: a command not answered yet (while the server's side
+         * is in the capture), a SYN not answered yet. */
         for (l = links; l; l = l->next) {
-            if (l->request)
+            if (l->request && l->ex->server_seen)
                 smtplab_stats_diag(st, SM_DIAG_NO_REPLY, 1);
-            else if (l->ex->cmd_frame && l->ex->reply_frame == f->num)
+            else if (!l->request && l->ex->cmd_frame && l->ex->reply_frame == f->num && l->ex->server_seen)
                 smtplab_stats_diag(st, SM_DIAG_NO_REPLY, -1);
+            /* A 421 or 521: the commands still waiting will never be read. */
+            if (!l->request && l->ex->reply_frame == f->num && l->ex->dropped)
+                smtplab_stats_diag(st, SM_DIAG_NO_REPLY, -(int)l->ex->dropped);
         }
         if (f->num == sm_conv_syn_frame(conv))
             smtplab_stats_diag(st, SM_DIAG_PORT_BLOCKED, 1);

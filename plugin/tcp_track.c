@@ -67,7 +67,7 @@ tt_insert(tt_conn_t *t, tt_sent_list_t *l, guint32 key, guint32 id)
 gboolean
 tt_syn_unanswered(const tt_conn_t *t)
 {
-    return t->syn_num && !t->synack_num && !t->refused && t->syn_count == 1;
+    return t->syn_num && !t->synack_num && !t->refused && t->syn_count == 1 && !t->client_acked;
 }
 
 guint

@@ -87,7 +87,8 @@ guint32 tt_data_frame(const tt_conn_t *t, int dir, guint32 seq, guint32 len);
  * sender of the data), or 0. */
 guint32 tt_acked_frame(const tt_conn_t *t, int dir, guint32 ack);
 
-/* A single SYN without any answer yet. */
+/* A single SYN without any answer yet (a client ACK shows an answer the
+ * capture lacks). */
 gboolean tt_syn_unanswered(const tt_conn_t *t);
 
 /* Seconds between the first SYN and ts. */

@@ -78,9 +78,11 @@ test_one_direction(void)
     tt_segment(&t, TT_CLIENT, TT_TH_SYN, 1000, 0, 0, 1, &ts);
     g_assert_false(tt_one_direction(&t));
     /* The client's ACK shows an answer the capture lacks. */
-    tt_segment(&t, TT_CLIENT, TT_TH_ACK, 1001, 5001, 0, 2, &ts);
+    g_assert_cmpuint(tt_segment(&t, TT_CLIENT, TT_TH_ACK, 1001, 5001, 0, 2, &ts), ==, TT_EV_ANSWERS);
     g_assert_true(tt_one_direction(&t));
-    g_assert_true(tt_syn_unanswered(&t));
+    g_assert_false(tt_syn_unanswered(&t));
+    /* Its ACK of bytes the capture lacks: a reply not in it. */
+    g_assert_cmpuint(tt_segment(&t, TT_CLIENT, TT_TH_ACK, 1001, 5033, 0, 3, &ts), ==, TT_EV_ACK_UNSEEN);
     /* The server's side alone. */
     tt_init(&t, a);
     tt_segment(&t, TT_SERVER, TT_TH_SYN | TT_TH_ACK, 5000, 1001, 0, 1, &ts);
