@@ -272,61 +272,24 @@ la_typed_text(const guint8 *data, size_t len)
     return TRUE;
 }
 
-/* The line's data bytes, its telnet commands dropped and counted. */
+/* A line's data bytes into out, its telnet commands dropped and counted;
+ * with edits, BS, DEL, telnet EC and EL applied. */
 static void
-la_data_bytes(const guint8 *raw, size_t len, la_edit_t *out)
+la_walk_line(const guint8 *raw, size_t len, gboolean edits, la_edit_t *out)
 {
     tn_machine_t tn;
     size_t i;
 
-    tn_init(&tn);
-    for (i = 0; i < len; i++) {
-        tn_command_t cmd;
-        switch (tn_step(&tn, raw[i], &cmd)) {
-        case TN_DATA:
-            out->text[out->len++] = raw[i];
-            break;
-        case TN_DATA_FF:
-            out->text[out->len++] = 0xff;
-            break;
-        case TN_NOT_COMMAND:
-            /* The IAC before it was data, and so is this byte. */
-            out->text[out->len++] = 0xff;
-            out->text[out->len++] = raw[i];
-            break;
-        case TN_COMMAND:
-            out->telnet_commands++;
-            break;
-        case TN_PART:
-        case TN_SB_ABORTED:
-            break;
-        }
-    }
-}
-
-void
-la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out)
-{
-    tn_machine_t tn;
-    size_t i;
-
-    out->text = (guint8 *)wmem_alloc(scope, len ? len : 1);
     out->len = 0;
     out->backspaces = 0;
     out->line_erases = 0;
     out->telnet_commands = 0;
-    la_data_bytes(raw, len, out);
-    /* Erases are keystrokes only where a person typed. */
-    if (!typed || !la_typed_text(out->text, out->len))
-        return;
-
-    out->len = 0;
     tn_init(&tn);
     for (i = 0; i < len; i++) {
         tn_command_t cmd;
         switch (tn_step(&tn, raw[i], &cmd)) {
         case TN_DATA:
-            if (raw[i] == 0x08 || raw[i] == 0x7f) {
+            if (edits && (raw[i] == 0x08 || raw[i] == 0x7f)) {
                 out->backspaces++;
                 la_erase_char(out);
             } else {
@@ -342,10 +305,11 @@ la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean ty
             out->text[out->len++] = raw[i];
             break;
         case TN_COMMAND:
-            if (cmd.cmd == TN_EC) {
+            out->telnet_commands++;
+            if (edits && cmd.cmd == TN_EC) {
                 out->backspaces++;
                 la_erase_char(out);
-            } else if (cmd.cmd == TN_EL) {
+            } else if (edits && cmd.cmd == TN_EL) {
                 out->line_erases++;
                 out->len = 0;
             }
@@ -355,4 +319,14 @@ la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean ty
             break;
         }
     }
+}
+
+void
+la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out)
+{
+    out->text = (guint8 *)wmem_alloc(scope, len ? len : 1);
+    la_walk_line(raw, len, FALSE, out);
+    /* Erases are keystrokes only where a person typed. */
+    if (typed && la_typed_text(out->text, out->len))
+        la_walk_line(raw, len, TRUE, out);
 }

@@ -192,16 +192,3 @@ sp_bdat_done(const sp_bdat_reader_t *r, guint64 *size, gboolean *last)
     *last = r->state == SP_BDAT_LAST;
     return TRUE;
 }
-
-gboolean
-sp_parse_bdat(const guint8 *param, size_t len, guint64 *size, gboolean *last)
-{
-    sp_bdat_reader_t r;
-    size_t i;
-
-    r.state = SP_BDAT_SIZE_START;
-    r.size = 0;
-    for (i = 0; i < len && sp_bdat_possible(&r); i++)
-        sp_bdat_step(&r, param[i]);
-    return sp_bdat_done(&r, size, last);
-}

@@ -87,9 +87,4 @@ void sp_bdat_step(sp_bdat_reader_t *r, guint8 b);
  * chunk size and whether LAST ends it. */
 gboolean sp_bdat_done(const sp_bdat_reader_t *r, guint64 *size, gboolean *last);
 
-/* A BDAT command's parameter (the line after "BDAT" and its spaces, as
- * sp_parse_command gives it), read by the same rule: the chunk size, and
- * whether LAST follows. FALSE when the line is no valid BDAT command. */
-gboolean sp_parse_bdat(const guint8 *param, size_t len, guint64 *size, gboolean *last);
-
 #endif /* SMTP_PARSE_H */

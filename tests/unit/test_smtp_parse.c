@@ -88,6 +88,23 @@ test_replies(void)
     g_assert_false(sp_parse_reply(U("650 x"), &r));
 }
 
+/* A BDAT command's parameter (after "BDAT "), through the reader the line
+ * splitter uses. */
+static gboolean
+sp_parse_bdat(const guint8 *param, size_t len, guint64 *size, gboolean *last)
+{
+    sp_bdat_reader_t r;
+    const char *verb = "BDAT ";
+    size_t i;
+
+    sp_bdat_init(&r);
+    for (i = 0; verb[i]; i++)
+        sp_bdat_step(&r, (guint8)verb[i]);
+    for (i = 0; i < len; i++)
+        sp_bdat_step(&r, param[i]);
+    return sp_bdat_done(&r, size, last);
+}
+
 static void
 test_bdat(void)
 {

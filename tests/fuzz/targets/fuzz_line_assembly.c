@@ -163,6 +163,13 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
                 esc_telnet_option(pool, (guint8)x->tn.option);
             continue;
         }
+        if (x->kind == LA_EV_CHUNK) {
+            /* BDAT chunk bytes, between two lines. */
+            FUZZ_CHECK(fuzz_client && x->offset > line_start);
+            consumed += x->offset - line_start;
+            line_start = x->offset;
+            continue;
+        }
         if (x->kind != LA_EV_LINE)
             continue;
         FUZZ_CHECK(x->total_len > 0 && x->content_len <= x->total_len);

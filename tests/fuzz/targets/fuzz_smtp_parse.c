@@ -25,7 +25,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     gboolean last = FALSE;
 
     cmd = sp_parse_command(data, size, &param);
-    FUZZ_CHECK(cmd >= SP_CMD_UNKNOWN && cmd <= SP_CMD_BDAT);
+    FUZZ_CHECK(cmd >= SP_CMD_UNKNOWN && cmd <= SP_CMD_HELP);
     FUZZ_CHECK(param <= size);
     FUZZ_CHECK(sp_command_name(cmd) != NULL);
     FUZZ_CHECK(sp_parse_command(data, size, NULL) == cmd);
@@ -35,7 +35,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     /* Guessing from every prefix; a whole command word guesses itself. */
     for (n = 0; n <= size && n <= 16; n++) {
         guess = sp_guess_command(data, n);
-        FUZZ_CHECK(guess >= SP_CMD_UNKNOWN && guess <= SP_CMD_BDAT);
+        FUZZ_CHECK(guess >= SP_CMD_UNKNOWN && guess <= SP_CMD_HELP);
     }
     if (cmd != SP_CMD_UNKNOWN && param < size && param > 0 && data[param - 1] == ' ')
         FUZZ_CHECK(sp_guess_command(data, size) == cmd);
@@ -51,7 +51,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         FUZZ_CHECK(r.code == 0 && !r.has_enhanced);
     }
 
-    if (sp_parse_bdat(data + param, size - param, &bdat_size, &last))
-        FUZZ_CHECK(size - param > 0 && g_ascii_isdigit(data[param]));
+    /* The BDAT reader, as the line splitter feeds it: the whole line. */
+    {
+        sp_bdat_reader_t br;
+        size_t i;
+
+        sp_bdat_init(&br);
+        for (i = 0; i < size && sp_bdat_possible(&br); i++)
+            sp_bdat_step(&br, data[i]);
+        if (sp_bdat_done(&br, &bdat_size, &last))
+            FUZZ_CHECK(cmd == SP_CMD_BDAT && size - param > 0 && g_ascii_isdigit(data[param]));
+    }
     return 0;
 }
