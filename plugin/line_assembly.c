@@ -325,6 +325,14 @@ void
 la_edit_line(wmem_allocator_t *scope, const guint8 *raw, size_t len, gboolean typed, la_edit_t *out)
 {
     out->text = (guint8 *)wmem_alloc(scope, len ? len : 1);
+    /* Most lines hold no IAC (0xFF), BS or DEL: nothing to drop or apply. */
+    if (len == 0 || (!memchr(raw, 0xff, len) && !memchr(raw, 0x08, len) && !memchr(raw, 0x7f, len))) {
+        if (len)
+            memcpy(out->text, raw, len);
+        out->len = (guint32)len;
+        out->backspaces = out->line_erases = out->telnet_commands = 0;
+        return;
+    }
     la_walk_line(raw, len, FALSE, out);
     /* Erases are keystrokes only where a person typed. */
     if (typed && la_typed_text(out->text, out->len))

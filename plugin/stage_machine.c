@@ -655,10 +655,10 @@ sm_command_line(sm_conv_t *c, sm_frame_t *f, guint32 id, const sm_packet_t *pkt,
     size_t param, got_param;
     /* An Enter that ended no line (CR NUL, bare CR) ended the command the
      * person meant: its verb is what came before. */
-    const guint8 *cr = (const guint8 *)memchr(l->edited, '\r', l->edited_len);
+    const guint8 *cr = l->edited_len ? (const guint8 *)memchr(l->edited, '\r', l->edited_len) : NULL;
     size_t meant_len = cr ? (size_t)(cr - l->edited) : l->edited_len;
     sp_command_t meant = sp_parse_command(l->edited, meant_len, &param);
-    gboolean as_meant = l->raw_len == l->edited_len && memcmp(l->raw, l->edited, l->raw_len) == 0;
+    gboolean as_meant = l->raw_len == l->edited_len && (!l->raw_len || memcmp(l->raw, l->edited, l->raw_len) == 0);
     sp_command_t got = as_meant ? meant : sp_parse_command(l->raw, l->raw_len, &got_param);
     sm_stage_t stage = sm_command_stage(meant);
     sm_exchange_t *ex = sm_push(c, f, id, pkt, stage, sm_quote(c->scope, l->edited, l->edited_len), l);
