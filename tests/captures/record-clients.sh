@@ -104,54 +104,10 @@ start_aiosmtpd() {
     log "aiosmtpd up (pid $SERVER_PID)"
 }
 
-# make_postfix DIR: a private postfix instance (config, queue, data, log) in DIR.
-make_postfix() {
-    local d=$1
-    mkdir -p "$d/etc" "$d/spool" "$d/data"
-    chmod 0755 "$d" "$d/etc" "$d/spool"
-    chown postfix "$d/data"
-    cat >"$d/etc/main.cf" <<EOF
-compatibility_level = 3.6
-myhostname = lab.example
-mydomain = lab.example
-myorigin = \$myhostname
-mydestination = \$myhostname, localhost
-mynetworks = 127.0.0.0/8
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-smtpd_banner = \$myhostname ESMTP Postfix
-queue_directory = $d/spool
-data_directory = $d/data
-maillog_file = $d/maillog
-maillog_file_prefixes = $d
-debug_peer_list = 127.0.0.1
-debug_peer_level = 1
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-EOF
-    # No chroot (the queue folder is not set up for one), one smtpd.
-    cat >"$d/etc/master.cf" <<'EOF'
-smtp      inet  n       -       n       -       1       smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-trace     unix  -       -       n       -       0       bounce
-anvil     unix  -       -       n       -       1       anvil
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-    # Creates the queue's subfolders with their owners and modes.
-    postfix -c "$d/etc" check
-}
-
 # start_postfix: master -d (foreground) in $NS, wait until smtpd's port listens.
 start_postfix() {
     local d="$WORK/postfix" i
-    make_postfix "$d"
+    rec_make_postfix "$d" "mynetworks = 127.0.0.0/8"
     SERVER_LOG="$d/maillog"
     ip netns exec "$NS" "$MASTER" -d -c "$d/etc" >"$WORK/postfix-master.log" 2>&1 &
     SERVER_PID=$!

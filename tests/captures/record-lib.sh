@@ -80,3 +80,55 @@ cap_stop() {
     forget_pid "$CAP_PID"
     CAP_PID=""
 }
+
+# rec_make_postfix DIR [SETTING...]: a private postfix instance (config,
+# queue, data, log) in DIR that logs every line smtpd reads and every reply
+# (debug_peer_list); each SETTING is one more main.cf line (mynetworks and
+# the session's own). The system's postfix is neither used nor touched.
+rec_make_postfix() {
+    local d=$1 line
+    shift
+    mkdir -p "$d/etc" "$d/spool" "$d/data"
+    chmod 0755 "$d" "$d/etc" "$d/spool"
+    chown postfix "$d/data"
+    cat >"$d/etc/main.cf" <<EOF
+compatibility_level = 3.6
+myhostname = lab.example
+mydomain = lab.example
+myorigin = \$myhostname
+mydestination = \$myhostname, localhost
+inet_interfaces = loopback-only
+inet_protocols = ipv4
+smtpd_banner = \$myhostname ESMTP Postfix
+queue_directory = $d/spool
+data_directory = $d/data
+maillog_file = $d/maillog
+maillog_file_prefixes = $d
+debug_peer_list = 127.0.0.1
+debug_peer_level = 1
+alias_maps =
+alias_database =
+local_recipient_maps =
+biff = no
+smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
+EOF
+    for line in "$@"; do
+        printf '%s\n' "$line" >>"$d/etc/main.cf"
+    done
+    # No chroot (the queue folder is not set up for one), one smtpd.
+    cat >"$d/etc/master.cf" <<'EOF'
+smtp      inet  n       -       n       -       1       smtpd
+cleanup   unix  n       -       n       -       0       cleanup
+qmgr      unix  n       -       n       300     1       qmgr
+tlsmgr    unix  -       -       n       1000?   1       tlsmgr
+rewrite   unix  -       -       n       -       -       trivial-rewrite
+bounce    unix  -       -       n       -       0       bounce
+defer     unix  -       -       n       -       0       bounce
+retry     unix  -       -       n       -       -       error
+trace     unix  -       -       n       -       0       bounce
+anvil     unix  -       -       n       -       1       anvil
+postlog   unix-dgram n  -       n       -       1       postlogd
+EOF
+    # Creates the queue's subfolders with their owners and modes.
+    postfix -c "$d/etc" check
+}

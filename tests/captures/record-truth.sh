@@ -94,60 +94,6 @@ listening() {
     ip netns exec "$NS" ss -Hltn "sport = :$1" | grep -q '127\.0\.0\.1:'
 }
 
-# make_postfix DIR [SETTING...]: a private postfix instance (config, queue,
-# data, log) in DIR; each SETTING is one more main.cf line.
-make_postfix() {
-    local d=$1 line
-    shift
-    mkdir -p "$d/etc" "$d/spool" "$d/data"
-    chmod 0755 "$d" "$d/etc" "$d/spool"
-    chown postfix "$d/data"
-    cat >"$d/etc/main.cf" <<EOF
-compatibility_level = 3.6
-myhostname = lab.example
-mydomain = lab.example
-myorigin = \$myhostname
-mydestination = \$myhostname, localhost
-# No loopback address: 127.0.0.1 may not relay (relay-denied).
-mynetworks = 192.0.2.0/24
-inet_interfaces = loopback-only
-inet_protocols = ipv4
-smtpd_banner = \$myhostname ESMTP Postfix
-queue_directory = $d/spool
-data_directory = $d/data
-maillog_file = $d/maillog
-maillog_file_prefixes = $d
-debug_peer_list = 127.0.0.1
-debug_peer_level = 1
-alias_maps =
-alias_database =
-local_recipient_maps =
-biff = no
-smtpd_relay_restrictions = permit_mynetworks, reject_unauth_destination
-# Accepted mail stays in the queue: nothing is delivered.
-defer_transports = local, smtp, relay, virtual
-EOF
-    for line in "$@"; do
-        printf '%s\n' "$line" >>"$d/etc/main.cf"
-    done
-    # No chroot (the queue folder is not set up for one), one smtpd.
-    cat >"$d/etc/master.cf" <<'EOF'
-smtp      inet  n       -       n       -       1       smtpd
-cleanup   unix  n       -       n       -       0       cleanup
-qmgr      unix  n       -       n       300     1       qmgr
-tlsmgr    unix  -       -       n       1000?   1       tlsmgr
-rewrite   unix  -       -       n       -       -       trivial-rewrite
-bounce    unix  -       -       n       -       0       bounce
-defer     unix  -       -       n       -       0       bounce
-retry     unix  -       -       n       -       -       error
-trace     unix  -       -       n       -       0       bounce
-anvil     unix  -       -       n       -       1       anvil
-postlog   unix-dgram n  -       n       -       1       postlogd
-EOF
-    # Creates the queue's subfolders with their owners and modes.
-    postfix -c "$d/etc" check
-}
-
 SERVER_PID=""
 SERVER_LOG=""
 # start_postfix NAME [SETTING...]: master -d (foreground) in $NS with the lab's
@@ -155,7 +101,9 @@ SERVER_LOG=""
 start_postfix() {
     local d="$WORK/postfix-$1" i
     shift
-    make_postfix "$d" "$@"
+    # No loopback address: 127.0.0.1 may not relay (relay-denied); accepted
+    # mail stays in the queue, nothing is delivered.
+    rec_make_postfix "$d" "mynetworks = 192.0.2.0/24" "defer_transports = local, smtp, relay, virtual" "$@"
     SERVER_LOG="$d/maillog"
     ip netns exec "$NS" "$MASTER" -d -c "$d/etc" >"$d.master.log" 2>&1 &
     SERVER_PID=$!
