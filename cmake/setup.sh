@@ -23,8 +23,6 @@ packages+=(wireshark-qt xvfb xdotool imagemagick iproute2 python3-aiosmtpd)
 # tests/hostile (capture generator, peak memory), tests/fuzz (libFuzzer with clang,
 # ASan/UBSan runtimes come with gcc), tests/valgrind.
 packages+=(python3 time clang-14 libclang-rt-14-dev valgrind)
-# tests/captures/record-truth.sh (re-recording issue 14's captures against a private postfix).
-packages+=(postfix inetutils-telnet openssl)
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
