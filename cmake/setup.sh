@@ -12,17 +12,22 @@ case "$mode" in demo|test) ;; *) echo "usage: bash cmake/setup.sh demo|test" >&2
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# What the build and the tests need, from Debian's packages.
-packages=(cmake make gcc libc6-dev libglib2.0-dev libwireshark-dev wireshark-dev tshark util-linux diffutils gawk)
-# tests/versions (Wireshark 4.4 and 4.6 in Debian chroots, and the .deb): debootstrap,
-# and what CPack runs for the package's Depends (dpkg-shlibdeps, file). The chroots
-# get the list above and these two.
-packages+=(debootstrap dpkg-dev file)
-# tests/gui (the real Wireshark GUI under Xvfb) and tests/live (live capture in a network namespace).
-packages+=(wireshark-qt xvfb xdotool imagemagick iproute2 python3-aiosmtpd)
-# tests/hostile (capture generator, peak memory), tests/fuzz (libFuzzer with clang,
-# ASan/UBSan runtimes come with gcc), tests/valgrind.
-packages+=(python3 time clang-14 libclang-rt-14-dev valgrind)
+# What builds the plugin and runs it (the demo): Debian's packages.
+packages=(cmake make gcc libc6-dev libglib2.0-dev libwireshark-dev wireshark-dev tshark)
+if [ "$mode" = test ]; then
+    # The tests' own needs: tools the scripts call (util-linux: setpriv,
+    # unshare; diffutils, gawk), and
+    packages+=(util-linux diffutils gawk)
+    # tests/versions (Wireshark 4.4 and 4.6 in Debian chroots, and the .deb): debootstrap,
+    # and what CPack runs for the package's Depends (dpkg-shlibdeps, file). The chroots
+    # get the demo's list, the three above and these two.
+    packages+=(debootstrap dpkg-dev file)
+    # tests/gui (the real Wireshark GUI under Xvfb) and tests/live (live capture in a network namespace).
+    packages+=(wireshark-qt xvfb xdotool imagemagick iproute2 python3-aiosmtpd)
+    # tests/hostile (capture generator, peak memory), tests/fuzz (libFuzzer with clang,
+    # ASan/UBSan runtimes come with gcc), tests/valgrind.
+    packages+=(python3 time clang-14 libclang-rt-14-dev valgrind)
+fi
 missing=()
 for p in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -87,7 +92,11 @@ echo
 echo "== tests/captures/typed-lab.pcapng: the stage of every frame (smtplab.stage, role, lab activity)"
 tshark -n -2 -r tests/captures/typed-lab.pcapng -T fields -E header=y \
     -e frame.number -e tcp.srcport -e smtplab.stage -e smtplab.role -e smtplab.activity -e smtplab.response_in 2>/dev/null
-if tshark -G plugins 2>/dev/null | grep -q smtplab && tshark -q -z help 2>/dev/null | grep -q 'flow,smtplab'; then
+# (Into variables first: under pipefail, grep -q leaving early would make
+# tshark die of SIGPIPE and the test fail.)
+plugins=$(tshark -G plugins 2>/dev/null || true)
+taps=$(tshark -q -z help 2>&1 || true)
+if grep -q smtplab <<<"$plugins" && grep -q 'flow,smtplab' <<<"$taps"; then
     echo
     echo "== tests/captures/typed-lab.pcapng: the session as a ladder (SMTP Lab flow graph)"
     tshark -n -q -z flow,smtplab,standard -r tests/captures/typed-lab.pcapng 2>/dev/null

@@ -49,11 +49,12 @@ security=${SMTPLAB_DEBIAN_SECURITY_MIRROR:-http://security.debian.org/debian-sec
 jobs=$(nproc)
 chroots="$build/chroots"
 mkdir -p "$chroots"
-# The packages of cmake/setup.sh's first list (build and tshark tests), and
-# what CPack runs for the package's Depends (dpkg-shlibdeps, file).
+# The packages of cmake/setup.sh's first list (build and run), what the
+# tshark tests call (setup.sh's first test list), and what CPack runs for
+# the package's Depends (dpkg-shlibdeps, file).
 read -r -a packages <<< "$(sed -n 's/^packages=(\(.*\))$/\1/p' "$src/cmake/setup.sh")"
 [ ${#packages[@]} -gt 0 ] || { echo "FAIL: no packages=(...) line in cmake/setup.sh"; exit 1; }
-packages+=(dpkg-dev file)
+packages+=(util-linux diffutils gawk dpkg-dev file)
 
 # Mounts, unmounted in reverse order on exit, also after a failure.
 mounted=()
