@@ -1,7 +1,8 @@
 /* tap-smtplab-tree.c
  * The SMTP Lab statistics tree: Statistics → SMTP Lab in Wireshark, and
- * `tshark -q -z smtplab,tree`. Frames per stage and per lab activity,
- * diagnoses by name, final replies by class, sessions complete or not.
+ * `tshark -q -z smtplab,tree`. Sessions complete or not, frames per lab
+ * stage (in lab order) and per other stage, final replies by class,
+ * diagnoses by what they say.
  *
  * In one pass, what needs the whole capture (a command never answered, a
  * SYN never answered, a session that ends complete) is counted as it stands
@@ -15,30 +16,66 @@
 #include <wireshark.h>
 #include <epan/packet.h>
 #include <epan/stats_tree.h>
+#include <epan/stats_tree_priv.h>
 
 #include "packet-smtplab.h"
 #include "tap-smtplab.h"
 
-static const char st_str_stages[] = "Frames by stage";
-static const char st_str_activities[] = "Frames by lab activity";
-static const char st_str_diags[] = "Diagnoses";
-static const char st_str_replies[] = "Final replies by class";
 static const char st_str_sessions[] = "Sessions";
+static const char st_str_lab[] = "Frames by lab stage";
+static const char st_str_other[] = "Frames in other stages";
+static const char st_str_replies[] = "Final replies by class";
+static const char st_str_diags[] = "Diagnoses";
 
-static int st_node_stages = -1;
-static int st_node_activities = -1;
+/* Rows that Wireshark keeps in lab order: it sorts "range" rows by their
+ * range, ascending, whichever column and direction the view sorts by (the
+ * default statistics preferences st_sort_rng_nameonly and
+ * st_sort_rng_fixorder). stats_tree's range rows take their range from the
+ * number their name starts with and are counted by a value inside it,
+ * which cannot tell "8 quit-reply" from "8 teardown"; so these are plain
+ * rows given a range of their own rank (stats_tree_priv.h), counted by
+ * name. Their value is the frame number, so that Min and Max show the
+ * first and last frame of the stage; a reply class's value is the code. */
+static gchar st_lab_buf[SM_LAB_STAGES][32];
+static const char *st_lab_names[SM_LAB_STAGES];
+static const char *const st_reply_names[] = { "2xx positive", "3xx intermediate", "4xx transient negative",
+                                              "5xx permanent negative" };
+
+static int st_node_lab = -1;
+static int st_node_other = -1;
 static int st_node_diags = -1;
 static int st_node_replies = -1;
 static int st_node_sessions = -1;
 
+/* Adds the rows NAMES under PARENT_ID, kept in this order. */
+static void
+smtplab_stats_ordered_rows(stats_tree *st, int parent_id, const char *const *names, guint n)
+{
+    stat_node *parent = (stat_node *)g_ptr_array_index(st->parents, parent_id);
+    guint i;
+
+    for (i = 0; i < n; i++) {
+        stat_node *row;
+        stats_tree_create_node(st, names[i], parent_id, STAT_DT_INT, FALSE);
+        row = (stat_node *)g_hash_table_lookup(parent->hash, names[i]);
+        row->rng = g_new(range_pair_t, 1);
+        row->rng->floor = row->rng->ceil = (gint)i;
+    }
+}
+
 static void
 smtplab_stats_tree_init(stats_tree *st)
 {
-    st_node_stages = stats_tree_create_node(st, st_str_stages, 0, STAT_DT_INT, TRUE);
-    st_node_activities = stats_tree_create_node(st, st_str_activities, 0, STAT_DT_INT, TRUE);
-    st_node_diags = stats_tree_create_node(st, st_str_diags, 0, STAT_DT_INT, TRUE);
-    st_node_replies = stats_tree_create_node(st, st_str_replies, 0, STAT_DT_INT, TRUE);
+    /* Sessions and the lab stages first, whichever way the view sorts. */
     st_node_sessions = stats_tree_create_node(st, st_str_sessions, 0, STAT_DT_INT, TRUE);
+    stat_node_set_flags(st, st_str_sessions, 0, FALSE, ST_FLG_SORT_TOP);
+    st_node_lab = stats_tree_create_node(st, st_str_lab, 0, STAT_DT_INT, TRUE);
+    stat_node_set_flags(st, st_str_lab, 0, FALSE, ST_FLG_SORT_TOP);
+    smtplab_stats_ordered_rows(st, st_node_lab, st_lab_names, SM_LAB_STAGES);
+    st_node_other = stats_tree_create_node(st, st_str_other, 0, STAT_DT_INT, TRUE);
+    st_node_replies = stats_tree_create_node(st, st_str_replies, 0, STAT_DT_INT, TRUE);
+    smtplab_stats_ordered_rows(st, st_node_replies, st_reply_names, G_N_ELEMENTS(st_reply_names));
+    st_node_diags = stats_tree_create_node(st, st_str_diags, 0, STAT_DT_INT, TRUE);
 }
 
 /* Adds n (negative to correct) to a diagnosis and to the Diagnoses total. */
@@ -46,7 +83,7 @@ static void
 smtplab_stats_diag(stats_tree *st, sm_note_kind_t kind, int n)
 {
     increase_stat_node(st, st_str_diags, 0, FALSE, n);
-    increase_stat_node(st, sm_note_name(kind), st_node_diags, FALSE, n);
+    increase_stat_node(st, sm_note_info(kind)->summary, st_node_diags, FALSE, n);
 }
 
 static void
@@ -62,16 +99,13 @@ smtplab_stats_final_note(sm_note_kind_t kind, const char *text _U_, void *user)
     smtplab_stats_diag((stats_tree *)user, kind, 1);
 }
 
+/* The row of a reply code's class; NULL for a code of no class RFC 5321
+ * defines (which the reply parser does not take as a code). */
 static const char *
 smtplab_reply_class(guint16 code)
 {
-    switch (code / 100) {
-    case 2:  return "2xx positive";
-    case 3:  return "3xx intermediate";
-    case 4:  return "4xx transient negative";
-    case 5:  return "5xx permanent negative";
-    default: return "not a reply code";
-    }
+    guint cls = code / 100u;
+    return cls >= 2 && cls <= 5 ? st_reply_names[cls - 2] : NULL;
 }
 
 static tap_packet_status
@@ -85,26 +119,28 @@ smtplab_stats_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *ed
     gboolean whole = tap->whole;
     sm_stage_t stages[8];
     guint nstages = sm_frame_stages(tap->store, f, stages, G_N_ELEMENTS(stages));
-    guint i, activity, last_activity = 0;
+    guint i;
+    gboolean other = FALSE;
+    const char *cls;
     const sm_note_t *n;
     const sm_link_t *l;
 
     /* A frame that carries lines of several stages counts under each. */
-    tick_stat_node(st, st_str_stages, 0, FALSE);
-    for (i = 0; i < nstages; i++)
-        tick_stat_node(st, sm_stage_name(stages[i]), st_node_stages, FALSE);
-    tick_stat_node(st, st_str_activities, 0, FALSE);
+    tick_stat_node(st, st_str_lab, 0, FALSE);
     for (i = 0; i < nstages; i++) {
-        activity = sm_stage_activity(stages[i]);
-        if (activity && activity != last_activity) {
-            char name[32];
-            snprintf(name, sizeof name, "Activity %u", activity);
-            tick_stat_node(st, name, st_node_activities, FALSE);
-            last_activity = activity;
+        if (stages[i] >= SM_ST_HANDSHAKE && stages[i] <= SM_ST_TEARDOWN)
+            avg_stat_node_add_value_int(st, st_lab_names[stages[i] - SM_ST_HANDSHAKE], st_node_lab, FALSE,
+                                        (gint)f->num);
+        else
+            other = TRUE;
+    }
+    if (other) {
+        tick_stat_node(st, st_str_other, 0, FALSE);
+        for (i = 0; i < nstages; i++) {
+            if (stages[i] > SM_ST_TEARDOWN || stages[i] == SM_ST_NONE)
+                tick_stat_node(st, stages[i] ? sm_stage_name(stages[i]) : "no stage", st_node_other, FALSE);
         }
     }
-    if (!last_activity)
-        tick_stat_node(st, "outside the lab", st_node_activities, FALSE);
 
     for (n = sm_frame_notes(tap->store, f); n; n = n->next) {
         if (SM_NOTE_IS_DIAG(n->kind))
@@ -136,7 +172,8 @@ smtplab_stats_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *ed
     for (l = links; l; l = l->next) {
         if (!l->request && l->ex->reply_frame == f->num) {
             tick_stat_node(st, st_str_replies, 0, FALSE);
-            tick_stat_node(st, smtplab_reply_class(l->ex->code), st_node_replies, FALSE);
+            if ((cls = smtplab_reply_class(l->ex->code)) != NULL)
+                avg_stat_node_add_value_int(st, cls, st_node_replies, FALSE, l->ex->code);
         }
     }
 
@@ -152,6 +189,13 @@ smtplab_stats_tree_packet(stats_tree *st, packet_info *pinfo, epan_dissect_t *ed
 void
 register_smtplab_stats_tree(void)
 {
+    guint i;
+
+    for (i = 0; i < SM_LAB_STAGES; i++) {
+        sm_stage_t stage = (sm_stage_t)(SM_ST_HANDSHAKE + i);
+        snprintf(st_lab_buf[i], sizeof st_lab_buf[i], "%u %s", sm_stage_activity(stage), sm_stage_name(stage));
+        st_lab_names[i] = st_lab_buf[i];
+    }
     stats_tree_register_plugin("smtplab", "smtplab", "SMTP Lab", 0,
                                smtplab_stats_tree_packet, smtplab_stats_tree_init, NULL);
 }
