@@ -263,7 +263,7 @@ ks_note_line_too_long(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tr
 /* Adds one completed line's subtree. */
 static void
 ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree, const kss_piece_t *p,
-             const keystroke_line_t *li)
+             const keystroke_line_t *li, gboolean client)
 {
     guint32 content = li->raw_len;
     guint32 total = li->total_len - li->dropped;
@@ -273,12 +273,13 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
     nstime_t duration;
     guint i;
 
-    lt = proto_tree_add_subtree_format(tree, ltvb, loff, total, ett_keystroke_line, NULL,
-                                       "Line: %s [%s, %u segment%s]", edited_str,
-                                       la_eol_name(li->eol), li->segments, plurality(li->segments, "", "s"));
+    /* The line's heading is the line as meant (keystroke.line.edited), so
+     * that Apply as Column and Prepare as Filter work on it. */
+    ti = proto_tree_add_string_format(tree, hf_keystroke_line_edited, ltvb, loff, total, edited_str,
+                                      "Line: %s [%s, %u segment%s]", edited_str, la_eol_name(li->eol),
+                                      li->segments, plurality(li->segments, "", "s"));
+    lt = proto_item_add_subtree(ti, ett_keystroke_line);
     proto_tree_add_string(lt, hf_keystroke_line, ltvb, loff, content, esc_bytes(pinfo->pool, li->raw, content));
-    ti = proto_tree_add_string(lt, hf_keystroke_line_edited, ltvb, loff, content, edited_str);
-    proto_item_set_generated(ti);
     proto_tree_add_string(lt, hf_keystroke_eol, ltvb, loff + content, total - content, la_eol_name(li->eol));
     ti = proto_tree_add_uint(lt, hf_keystroke_count, ltvb, loff, total, li->segments);
     proto_item_set_generated(ti);
@@ -297,14 +298,14 @@ ks_draw_line(tvbuff_t *ltvb, guint32 loff, packet_info *pinfo, proto_tree *tree,
 
     ti = proto_tree_add_uint(lt, hf_keystroke_backspaces, ltvb, loff, content, li->backspaces);
     proto_item_set_generated(ti);
-    nstime_set_zero(&duration);
-    if (p->prefix && p->prefix->count) {
+    /* A typing time only for a line a person typed in several segments. */
+    if (client && p->prefix && p->prefix->count) {
         gint64 ns = ks_ns(pinfo) - p->prefix->first_ns;
         duration.secs = (time_t)(ns / 1000000000);
         duration.nsecs = (int)(ns % 1000000000);
+        ti = proto_tree_add_time(lt, hf_keystroke_duration, ltvb, loff, total, &duration);
+        proto_item_set_generated(ti);
     }
-    ti = proto_tree_add_time(lt, hf_keystroke_duration, ltvb, loff, total, &duration);
-    proto_item_set_generated(ti);
 
     ks_note_line_too_long(ltvb, loff, pinfo, lt, p, li);
 }
@@ -581,7 +582,7 @@ ks_dissect(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, const struct tcp
 
             kss_line_info(pinfo->pool, ltvb_bytes, loff, p, client, li);
             if (ks_tree)
-                ks_draw_line(ltvb, loff, pinfo, ks_tree, p, li);
+                ks_draw_line(ltvb, loff, pinfo, ks_tree, p, li, client);
             else
                 ks_note_line_too_long(ltvb, loff, pinfo, NULL, p, li);
             if (li->edited_len != li->raw_len || (li->raw_len && memcmp(li->edited, li->raw, li->raw_len) != 0))
@@ -718,7 +719,7 @@ proto_register_keystroke(void)
             "The complete line exactly as the server received it, escaped, without its line ending", HFILL } },
         { &hf_keystroke_line_edited,
           { "Line as meant", "keystroke.line.edited", FT_STRING, BASE_NONE, NULL, 0x0,
-            "The line with BS, DEL, telnet EC and EL applied and telnet commands removed", HFILL } },
+            "The line with BS, DEL, telnet EC and EL applied and telnet commands removed (the heading of each line)", HFILL } },
         { &hf_keystroke_eol,
           { "Line ending", "keystroke.eol", FT_STRING, BASE_NONE, NULL, 0x0,
             "How the line ended: CRLF or LF", HFILL } },
@@ -736,7 +737,7 @@ proto_register_keystroke(void)
             "Erase keystrokes in the line (BS, DEL, telnet EC)", HFILL } },
         { &hf_keystroke_duration,
           { "Typing time", "keystroke.duration", FT_RELATIVE_TIME, BASE_NONE, NULL, 0x0,
-            "Time from the line's first typed keystroke to its end", HFILL } },
+            "Time from the first keystroke of a line the client sent in several segments to its end", HFILL } },
         { &hf_keystroke_chunk,
           { "BDAT chunk bytes", "keystroke.chunk", FT_UINT32, BASE_DEC, NULL, 0x0,
             "Bytes of this segment that belong to a BDAT chunk (RFC 3030): the message's bytes, in no line", HFILL } },

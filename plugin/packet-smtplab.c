@@ -344,8 +344,11 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
         }
     }
 
-    ti = proto_tree_add_string(st, hf_smtplab_progress, tvb, 0, 0, smtplab_progress_text[f->progress & SM_PROGRESS_ALL]);
-    proto_item_set_generated(ti);
+    if (f->progress & SM_PROGRESS_ALL) {
+        ti = proto_tree_add_string(st, hf_smtplab_progress, tvb, 0, 0,
+                                   smtplab_progress_text[f->progress & SM_PROGRESS_ALL]);
+        proto_item_set_generated(ti);
+    }
     if (PINFO_FD_VISITED(pinfo)) {
         ti = proto_tree_add_boolean(st, hf_smtplab_complete, tvb, 0, 0, sm_conv_complete(sm_frame_conv(smtplab_store, f)));
         proto_item_set_generated(ti);

@@ -49,10 +49,12 @@ for k in 2pass 1pass summary; do
 done
 # The full tree shows the same lines as meant, and the same stages.
 col() { awk -F'\t' -v c="$1" 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == c) n = i; next } { print $n }' "$work/2pass"; }
-# A label over Wireshark's 240 bytes is cut: "[Line as meant [truncated]: …]"
-# shows the start of the line, which then only has to begin the field's value.
-{ grep -aoE '\[Line as meant( \[truncated\])?: .*\]$' "$work/verbose" || true; } |
-    sed -E 's/^\[Line as meant: /=/; s/^\[Line as meant \[truncated\]: /</; s/\]$//' > "$work/v.meant"
+# Each line's heading is its keystroke.line.edited: "Line: <meant> [CRLF,
+# 18 segments]". A label over Wireshark's 240 bytes is cut, " [truncated]Line:
+# …", and shows the start of the line, which then only has to begin the
+# field's value.
+{ grep -aE '^    ( \[truncated\])?Line: ' "$work/verbose" || true; } |
+    sed -E 's/^    Line: (.*) \[[^][]*, [0-9]+ segments?\]$/=\1/; s/^     \[truncated\]Line: /</' > "$work/v.meant"
 # One entry per line ending (a line as meant may be empty).
 awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "keystroke.line.edited") m = i; if ($i == "keystroke.eol") e = i }; next }
     $e != "" { n = split($e, eols, "|"); split($m, lines, "|"); for (i = 1; i <= n; i++) print lines[i] }' "$work/2pass" > "$work/f.meant"
