@@ -19,7 +19,9 @@
 #include <epan/proto_data.h>
 #include <epan/address.h>
 #include <epan/tap.h>
+#include <wsutil/utf8_entities.h>
 
+#include "escape.h"
 #include "packet-smtplab.h"
 #include "packet-keystroke.h"
 #include "stage_machine.h"
@@ -268,6 +270,46 @@ smtplab_add_note(sm_note_kind_t kind, const char *text, void *user)
     proto_tree_add_expert_format(d->tree, d->pinfo, &ei_smtplab_notes[kind], d->tvb, 0, 0, "%s", text);
 }
 
+/* Wireshark's SMTP calls a client line it cannot read as a command a "DATA
+ * fragment". Before DATA it is a command line, which the server reads and
+ * answers as one: the Info column shows it as received, as SMTP shows the
+ * commands it knows, keeping the keystroke layer's "[meant: ...]". */
+#define SMTPLAB_INFO_LINE 64 /* bytes of a line shown in the Info column */
+
+static void
+smtplab_command_info(packet_info *pinfo, const sm_frame_t *f, sm_stage_t stage)
+{
+    static const char fragment[] = "C: DATA fragment";
+    const keystroke_info_t *ki;
+    const char *info, *meant;
+    wmem_strbuf_t *sb;
+    guint i;
+
+    if (!f->from_client || f->role != SM_ROLE_LINE || stage == SM_ST_MESSAGE || stage == SM_ST_TLS)
+        return;
+    info = col_get_text(pinfo->cinfo, COL_INFO);
+    if (!info || strncmp(info, fragment, sizeof fragment - 1) != 0)
+        return;
+    ki = keystroke_frame_info(pinfo);
+    if (!ki || !ki->nlines)
+        return;
+    sb = wmem_strbuf_new(pinfo->pool, "C: ");
+    for (i = 0; i < ki->nlines; i++) {
+        const keystroke_line_t *kl = &ki->lines[i];
+        if (i)
+            wmem_strbuf_append(sb, " | ");
+        /* A command line is short: a longer one (binary data, a line
+         * run on) is cut. */
+        wmem_strbuf_append(sb, esc_bytes(pinfo->pool, kl->raw, MIN(kl->raw_len, SMTPLAB_INFO_LINE)));
+        if (kl->raw_len > SMTPLAB_INFO_LINE)
+            wmem_strbuf_append(sb, UTF8_HORIZONTAL_ELLIPSIS);
+    }
+    meant = strstr(info, " [meant: ");
+    if (meant)
+        wmem_strbuf_append(sb, meant);
+    col_add_str(pinfo->cinfo, COL_INFO, wmem_strbuf_get_str(sb));
+}
+
 static int
 dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data _U_)
 {
@@ -305,6 +347,7 @@ dissect_smtplab(tvbuff_t *tvb, packet_info *pinfo, proto_tree *tree, void *data 
 
     nstages = sm_frame_stages(smtplab_store, f, stages, G_N_ELEMENTS(stages));
     stage = stages[0];
+    smtplab_command_info(pinfo, f, stage);
     ti = proto_tree_add_item(tree, proto_smtplab, tvb, 0, 0, ENC_NA);
     proto_item_append_text(ti, ": %s", sm_stage_name(stage));
     for (i = 1; i < nstages; i++)
