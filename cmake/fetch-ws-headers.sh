@@ -39,6 +39,12 @@ if [ -f "$out/.source-version" ] && [ "$(cat "$out/.source-version")" = "$src_pk
     echo "fetch-ws-headers: $out has the headers of $src_pkg $src_ver"
     exit 0
 fi
+# The tools it runs, which a fresh Debian may lack: say which, not fail later.
+missing=()
+for tool in gawk:gawk tar:tar bzip2:bzip2 xz:xz-utils patch:patch; do
+    command -v "${tool%%:*}" > /dev/null || missing+=("${tool#*:}")
+done
+[ ${#missing[@]} = 0 ] || fail "missing tools; install them with: sudo apt-get install ${missing[*]}"
 # Where the installed headers are (what need not be fetched).
 installed=$(dpkg -L "$pkg" | sed -n 's,/epan/packet\.h$,,p' | head -n 1)
 [ -n "$installed" ] || fail "cannot find epan/packet.h among the files of $pkg"
@@ -129,10 +135,11 @@ debian=$(ls "$apt/download/${src_pkg}_"*.debian.tar.* 2>/dev/null | head -n 1 ||
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/src" "$work/out"
-tar -xf "$orig" -C "$work/src" --strip-components=1 --wildcards '*/epan/*.h' '*/wsutil/*.h' '*/ws_*.h'
+tar -xf "$orig" -C "$work/src" --strip-components=1 --wildcards '*/epan/*.h' '*/wsutil/*.h' '*/ws_*.h' ||
+    fail "cannot unpack $orig"
 if [ -n "$debian" ]; then
     mkdir -p "$work/debian"
-    tar -xf "$debian" -C "$work/debian"
+    tar -xf "$debian" -C "$work/debian" || fail "cannot unpack $debian"
 fi
 todo=("${wanted[@]}") taken=()
 while [ ${#todo[@]} -gt 0 ]; do

@@ -12,12 +12,14 @@ case "$mode" in demo|test) ;; *) echo "usage: bash cmake/setup.sh demo|test" >&2
 
 as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
-# What builds the plugin and runs it (the demo): Debian's packages.
-packages=(cmake make gcc libc6-dev libglib2.0-dev libwireshark-dev wireshark-dev tshark)
+# What builds the plugin and runs it (the demo): Debian's packages, with
+# what cmake/fetch-ws-headers.sh runs to fetch the flow graph's header
+# (gawk, bzip2, xz-utils, patch: a fresh Debian 12 may lack them).
+packages=(cmake make gcc libc6-dev libglib2.0-dev libwireshark-dev wireshark-dev tshark gawk bzip2 xz-utils patch)
 if [ "$mode" = test ]; then
     # The tests' own needs: tools the scripts call (util-linux: setpriv,
-    # unshare; diffutils, gawk), and
-    packages+=(util-linux diffutils gawk)
+    # unshare; diffutils), and
+    packages+=(util-linux diffutils)
     # tests/versions (Wireshark 4.4 and 4.6 in Debian chroots, and the .deb): debootstrap,
     # and what CPack runs for the package's Depends (dpkg-shlibdeps, file). The chroots
     # get the demo's list, the three above and these two.
@@ -100,6 +102,9 @@ if grep -q smtplab <<<"$plugins" && grep -q 'flow,smtplab' <<<"$taps"; then
     echo
     echo "== tests/captures/typed-lab.pcapng: the session as a ladder (SMTP Lab flow graph)"
     tshark -n -q -z flow,smtplab,standard -r tests/captures/typed-lab.pcapng 2>/dev/null
+else
+    echo
+    echo "== no SMTP Lab flow graph in this build (the header could not be fetched; see above), so no ladder"
 fi
 echo
 echo "== tests/captures/telnet-char.pcapng: why the server never answered (SMTP Lab's diagnoses)"

@@ -54,7 +54,7 @@ mkdir -p "$chroots"
 # the package's Depends (dpkg-shlibdeps, file).
 read -r -a packages <<< "$(sed -n 's/^packages=(\(.*\))$/\1/p' "$src/cmake/setup.sh")"
 [ ${#packages[@]} -gt 0 ] || { echo "FAIL: no packages=(...) line in cmake/setup.sh"; exit 1; }
-packages+=(util-linux diffutils gawk dpkg-dev file)
+packages+=(util-linux diffutils dpkg-dev file)
 
 # Mounts, unmounted in reverse order on exit, also after a failure.
 mounted=()
