@@ -240,6 +240,8 @@ flow_add_item(packet_info *pinfo, seq_analysis_info_t *sainfo, const smtplab_tap
      * frame), 16 bits in Wireshark's item: the same after 65535 sessions. */
     sai->conv_num = flow_conv_num(tap);
     sai->display = TRUE;
+    /* The row's colours are the packet list's: the profile's colour per stage. */
+    sequence_analysis_use_color_filter(pinfo, sai);
     g_queue_push_tail(sainfo->items, sai);
     return sai;
 }

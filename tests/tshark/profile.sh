@@ -105,6 +105,15 @@ check "tshark -C \"SMTP Lab\": the profile's columns, frames 40 and 42" "$(psml 
 42|0.886820428|127.0.0.1|127.0.0.1|SMTP|83|helo-reply|reply|6|250 lab.example|0.000457038|S: 250 lab.example"
 check "without -C: Wireshark's default columns" "$(psml | cut -d'|' -f1-7)" "No.|Time|Source|Destination|Protocol|Length|Info"
 
+# The column widths (recent): one for each column of the profile, in the
+# form Wireshark reads ("%Cus:<field>" for a custom column). tests/gui
+# (gui.views) checks that the GUI applies them.
+formats=$(sed -n '/^gui.column.format:/,/^$/p' "$profile/preferences" | sed -n 's/^\t"[^"]*", "\([^"]*\)",\{0,1\}$/\1/p' |
+    sed 's/^\(%Cus:[^:]*\):.*/\1/')
+widths=$(sed -n '/^column.width:/,/^$/p' "$profile/recent" | sed -n 's/^\t"\{0,1\}\([^",]*\)"\{0,1\}, \([0-9]*\),\{0,1\}$/\1 \2/p')
+check "a width for every column, in the columns' order" "$(cut -d' ' -f1 <<<"$widths")" "$formats"
+check "no width below 40 pixels" "$(awk '$2 < 40' <<<"$widths")" ""
+
 # The install script: into a fresh folder, then again after the user
 # changed a file.
 dest="$work/profiles/SMTP Lab"
@@ -112,7 +121,7 @@ install_profile() {
     cmake -DSMTPLAB_PROFILE_SRC="$profile" -DSMTPLAB_PROFILE_DEST="$dest" -P "$here/../../cmake/InstallProfile.cmake"
 }
 install_profile > "$work/install1.log"
-check "installed profile files" "$(cd "$dest" && ls)" "$(printf 'colorfilters\ndfilter_buttons\npreferences')"
+check "installed profile files" "$(cd "$dest" && ls)" "$(printf 'colorfilters\ndfilter_buttons\npreferences\nrecent')"
 echo "gui.column.hidden: %t" >> "$dest/preferences"
 install_profile > "$work/install2.log"
 check "a file the user changed is kept" "$(tail -n 1 "$dest/preferences")" "gui.column.hidden: %t"

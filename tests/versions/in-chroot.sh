@@ -94,7 +94,7 @@ expected_stages=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) { if ($i == "f
 check "tshark -r typed-lab.pcapng -T fields -e smtplab.stage (as student) labels all 58 frames" \
     "$(student_tshark -n -r /tmp/typed-lab.pcapng -T fields -e frame.number -e smtplab.stage)" "$expected_stages"
 check "the SMTP Lab profile is in the global profiles" \
-    "$(ls "/usr/share/wireshark/profiles/SMTP Lab" | tr '\n' ' ')" "colorfilters dfilter_buttons preferences "
+    "$(ls "/usr/share/wireshark/profiles/SMTP Lab" | tr '\n' ' ')" "colorfilters dfilter_buttons preferences recent "
 student_tshark -n -2 -C "SMTP Lab" -r /tmp/typed-lab.pcapng > /tmp/columns || true
 check "tshark -C \"SMTP Lab\" (as student) reads the global profile without a warning" "" ""
 check "its Stage/Role/Act columns on frame 40" "$(awk '$1 == 40' /tmp/columns | grep -o 'helo line 5 helo lab.example')" \
