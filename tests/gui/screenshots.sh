@@ -20,7 +20,7 @@ GUI_ME=screenshots.sh   # used by gui-lib.sh
 export GUI_ME
 # shellcheck source=tests/gui/gui-lib.sh
 . "$here/gui-lib.sh"
-gui_need Xvfb xdotool wireshark import /usr/bin/convert
+gui_need Xvfb xdotool wireshark import /usr/bin/convert cmake
 mkdir -p "$out"
 out=$(cd "$out" && pwd)
 trap gui_cleanup EXIT
