@@ -70,18 +70,10 @@ check_shows() {
     failures+=("$what")
 }
 
-# click_at "X,Y": a left click there (no window manager: X sends it to the
-# window under the pointer, which gets the focus), then the pointer away.
-click_at() {
-    xdotool mousemove "${1%,*}" "${1#*,}" click 1
-    sleep 0.3
-    xdotool mousemove $((width - 1)) $((height - 1))
-}
-
 gui_stage "$build" "$profile" "$width" "$height" "$capture"
 gui_start_xvfb "${width}x${height}"
 gui_start_atspi
-xdotool mousemove $((width - 1)) $((height - 1))
+xdotool mousemove "${GUI_CORNER%,*}" "${GUI_CORNER#*,}"    # no hover highlight on a row
 start=$SECONDS
 gui_wireshark 45 -C "SMTP Lab" -r "$GUI_STAGE/files/typed-backspace.pcapng" -z expert
 main=$(gui_wait_window '^typed-backspace\.pcapng$' 20) ||
@@ -95,10 +87,10 @@ Source	110
 Destination	110
 Protocol	90
 Length	60
-Stage	115
+Stage	125
 Role	85
 Act	40
-Meant	230
+Meant	380
 Reply time	100
 Info	700'
 gui_read --wait 20 --min-rows 111 rows '^typed-backspace\.pcapng$' --table 'Packet list' --columns 1 >/dev/null ||
@@ -125,12 +117,12 @@ check_shows "Expert Information, default view (group by summary)" "0	Warning	Neg
 box=$(gui_read widget 'Expert Information' 'check box' 'Group by summary') ||
     gui_die "no 'Group by summary' check box"
 [ "${box#*	}" = checked ] || failures+=("'Group by summary' is not checked at start")
-click_at "${box%	*}"
+gui_click "${box%	*}"
 check_shows "'Group by summary' unchecked by the click" "${box%	*}	unchecked" widget 'Expert Information' 'check box' 'Group by summary'
 # The Chat group of SMTP Lab: select it, Right expands it.
 group=$(gui_read --where rows 'Expert Information' | awk -F'\t' '$1 == 0 && $2 == "Chat" && $5 == "SMTP Lab" { print $NF; exit }')
 [ -n "$group" ] || gui_die "no Chat group of SMTP Lab with 'Group by summary' unchecked"
-click_at "$group"
+gui_click "$group"
 gui_key "$(gui_wait_window 'Expert Information' 5)" Right
 # Children: frame, message, group, protocol, (no count).
 check_shows "Expert Information, not grouped by summary, SMTP Lab's Chat group expanded" "0	Warning		Response	SMTP Lab	2
@@ -178,7 +170,7 @@ $classes
 1	Erase keystrokes sent: the server receives the raw bytes	2" --wait 10 rows '· SMTP Lab ·' --columns 2
 topic=$(gui_read --where headers '· SMTP Lab ·' | awk -F'\t' '$1 == "Topic / Item" { print $3 }')
 [ -n "$topic" ] || gui_die "no 'Topic / Item' header in the statistics window"
-click_at "$topic"
+gui_click "$topic"
 check_shows "Statistics > SMTP Lab after one click on Topic / Item (ascending)" "0	Frames by lab stage	111
 $lab_rows
 0	Sessions	1
@@ -205,10 +197,10 @@ want_written='%m 60
 %d 110
 %p 90
 %L 60
-%Cus:smtplab.stage 115
+%Cus:smtplab.stage 125
 %Cus:smtplab.role 85
 %Cus:smtplab.activity 40
-%Cus:keystroke.line.edited 230
+%Cus:keystroke.line.edited 380
 %Cus:smtplab.time 100
 %i 700'
 if [ "$written" = "$want_written" ]; then

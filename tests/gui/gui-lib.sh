@@ -14,6 +14,7 @@ GUI_STAGE=""      # the staged folder: plugins/, home/, files/, run/, logs
 GUI_DISPLAY=""    # ":N" of our Xvfb
 GUI_BUS=""        # DBUS_SESSION_BUS_ADDRESS of our session bus (gui_start_atspi)
 GUI_RUN=()        # the command prefix that runs a program as wireshark runs
+GUI_CORNER=""     # "W,H": the screen's size, where gui_click parks the pointer
 XVFB_PID=""
 WS_PID=""         # the `timeout` process that runs wireshark
 DBUS_PID=""       # ... the session dbus-daemon
@@ -83,6 +84,7 @@ gui_start_xvfb() {
     done
     [ -s "$GUI_STAGE/display" ] || gui_die "Xvfb gave no display number within 10 s"
     GUI_DISPLAY=:$(head -n 1 "$GUI_STAGE/display")
+    GUI_CORNER="$((${geometry%x*} - 1)),$((${geometry#*x} - 1))"
     export DISPLAY=$GUI_DISPLAY
     # xdotool as root on the same display: wait until the server answers.
     for ((i = 0; i < 50; i++)); do
@@ -184,6 +186,15 @@ gui_key() {
         xdotool key --clearmodifiers "$k"
         sleep 0.15
     done
+}
+
+# gui_click X,Y: a left click there (no window manager: X sends it to the
+# window under the pointer, which takes the focus), then the pointer parked
+# in the screen's bottom-right corner, so that no hover highlight stays.
+gui_click() {
+    xdotool mousemove "${1%,*}" "${1#*,}" click 1
+    sleep 0.3
+    xdotool mousemove "${GUI_CORNER%,*}" "${GUI_CORNER#*,}"
 }
 
 # gui_quit WINDOW: File > Quit (Ctrl+Q) in the main window; wait at most 15 s

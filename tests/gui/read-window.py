@@ -15,7 +15,10 @@ this script as the same user with the same DBUS_SESSION_BUS_ADDRESS.
       --where adds the centre of the row's first cell
   read-window.py [--wait S] widget WINDOW_RE ROLE NAME
       "x,y<TAB>checked|unchecked" for the first widget of that AT-SPI role
-      ("check box", "push button", ...) and accessible name
+      ("check box", "push button", "menu item", ...) and accessible name
+  read-window.py [--wait S] press WINDOW_RE ROLE NAME
+      does that widget's first action, as a screen reader would: "Press"
+      on a menu item triggers it (no need to open the menu first)
 
 WINDOW_RE is a Python regular expression searched in the window titles of
 the application "Wireshark". The table is the one whose accessible name is
@@ -120,13 +123,25 @@ def read_rows(table, columns, where, min_rows):
     return lines
 
 
-def read_widget(win, role_name, name):
+def find_widget(win, role_name, name):
     for obj in descendants(win, None):
         if obj.getRoleName() == role_name and obj.name == name:
-            _, mid = centre(obj)
-            checked = obj.getState().contains(pyatspi.STATE_CHECKED)
-            return ["%s\t%s" % (mid, "checked" if checked else "unchecked")]
+            return obj
     raise NotYet("no %s %r in %r" % (role_name, name, win.name))
+
+
+def read_widget(win, role_name, name):
+    obj = find_widget(win, role_name, name)
+    _, mid = centre(obj)
+    checked = obj.getState().contains(pyatspi.STATE_CHECKED)
+    return ["%s\t%s" % (mid, "checked" if checked else "unchecked")]
+
+
+def press_widget(win, role_name, name):
+    action = find_widget(win, role_name, name).queryAction()
+    if action.nActions < 1 or not action.doAction(0):
+        raise NotYet("%s %r: no action done" % (role_name, name))
+    return []
 
 
 def main():
@@ -134,7 +149,7 @@ def main():
     parser.add_argument("--wait", type=float, default=0, help="retry for this many seconds")
     parser.add_argument("--min-rows", type=int, default=1)
     parser.add_argument("--where", action="store_true", help="add screen coordinates")
-    parser.add_argument("what", choices=["headers", "rows", "widget"])
+    parser.add_argument("what", choices=["headers", "rows", "widget", "press"])
     parser.add_argument("window")
     parser.add_argument("role", nargs="?")
     parser.add_argument("name", nargs="?")
@@ -147,6 +162,8 @@ def main():
             win = find_window(args.window)
             if args.what == "widget":
                 lines = read_widget(win, args.role, args.name)
+            elif args.what == "press":
+                lines = press_widget(win, args.role, args.name)
             else:
                 table = find_table(win, args.table)
                 if args.what == "headers":
@@ -161,7 +178,8 @@ def main():
                 print("read-window.py: %s" % err, file=sys.stderr)
                 return 1
             time.sleep(0.2)
-    print("\n".join(lines))
+    if lines:
+        print("\n".join(lines))
     return 0
 
 
