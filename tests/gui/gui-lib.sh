@@ -28,7 +28,7 @@ gui_need() {
     local c
     for c in "$@"; do
         command -v "$c" >/dev/null 2>&1 ||
-            gui_die "missing command '$c': run 'bash cmake/setup.sh test' (Debian packages wireshark-qt xvfb xdotool imagemagick)"
+            gui_die "missing command '$c': run 'bash cmake/setup.sh test' (Debian packages wireshark-qt xvfb xdotool imagemagick at-spi2-core python3-pyatspi dbus-daemon dbus-bin cmake)"
     done
 }
 
