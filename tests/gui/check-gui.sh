@@ -25,7 +25,7 @@ GUI_ME=gui.wireshark    # used by gui-lib.sh
 export GUI_ME
 # shellcheck source=tests/gui/gui-lib.sh
 . "$here/gui-lib.sh"
-gui_need Xvfb xdotool wireshark import /usr/bin/convert setpriv timeout
+gui_need Xvfb xdotool wireshark import /usr/bin/convert setpriv timeout cmake
 width=1280 height=800
 capture=$src/tests/captures/typed-lab.pcapng
 
