@@ -25,7 +25,9 @@ if [ "$mode" = test ]; then
     # get the demo's list, the three above and these two.
     packages+=(debootstrap dpkg-dev file)
     # tests/gui (the real Wireshark GUI under Xvfb) and tests/live (live capture in a network namespace).
+    # tests/gui reads the GUI's windows through AT-SPI (a private session bus).
     packages+=(wireshark-qt xvfb xdotool imagemagick iproute2 python3-aiosmtpd)
+    packages+=(at-spi2-core python3-pyatspi dbus-daemon dbus-bin)
     # tests/hostile (capture generator, peak memory), tests/fuzz (libFuzzer with clang,
     # ASan/UBSan runtimes come with gcc), tests/valgrind.
     packages+=(python3 time clang-14 libclang-rt-14-dev valgrind)
