@@ -44,6 +44,13 @@ for m in handshake:3 banner:4 helo:40 helo_reply:42 quit:51 quit_reply:53; do
 done
 check "typed lab: complete after two passes" "$(frames -2 typed-lab.pcapng 'frame.number == 58' smtplab.complete smtplab.progress)" \
     "58:1:handshake banner helo helo-reply quit quit-reply teardown"
+check "typed lab: no smtplab.progress before the handshake is done (SYN, SYN/ACK)" \
+    "$(frames -2 typed-lab.pcapng 'smtplab.progress' | cut -d' ' -f1-2)" "3 4"
+check "typed lab: keystroke.duration only on the client's lines typed in several segments" \
+    "$(frames -2 typed-lab.pcapng 'keystroke.duration' keystroke.count)" "40:18 51:6"
+check "random-bytes (hostile): a server line in two segments has no typing time" \
+    "$(frames -2 ../hostile/captures/random-bytes.pcap 'tcp.srcport == 25 && keystroke.count > 1' keystroke.count keystroke.duration)" \
+    "12:2|1|1:"
 check "no-quit: not complete" "$(frames -2 no-quit.pcapng 'frame.number == 46' smtplab.complete)" "46:0"
 
 # Each diagnosis on the capture that shows it.
