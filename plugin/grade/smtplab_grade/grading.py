@@ -5,6 +5,8 @@ the ladder of the session; then one row per student.
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import hashlib
+import os
+import unicodedata
 
 from . import dissect
 
@@ -121,7 +123,7 @@ def grade_one(sub, tshark, ports):
         return rec
     try:
         rec['sha256'] = sha256(sub.path)
-        size = __import__('os').path.getsize(sub.path)
+        size = os.path.getsize(sub.path)
     except OSError as e:
         rec.update(status='unreadable', message='cannot read the file: %s' % e.strerror)
         return rec
@@ -206,6 +208,12 @@ def mark_duplicates(records):
                 r['notes'].append('same file as handed in by ' + ', '.join(others))
 
 
+def sort_key(name):
+    """Names in alphabetical order whatever their accents: Gábor before Greta."""
+    plain = ''.join(c for c in unicodedata.normalize('NFKD', name) if not unicodedata.combining(c))
+    return (plain.casefold(), name)
+
+
 def student_rows(records):
     """One row per student: the counted submission's grade."""
     rows = {}
@@ -213,7 +221,7 @@ def student_rows(records):
         key = (r['student'].casefold(), r['student_id'])
         rows.setdefault(key, []).append(r)
     out = []
-    for key in sorted(rows, key=lambda k: (k[0], k[1])):
+    for key in sorted(rows, key=lambda k: (sort_key(rows[k][0]['student']), k[1])):
         recs = rows[key]
         counted = [r for r in recs if 'duplicate_of' not in r]
         r = counted[0] if counted else recs[0]
