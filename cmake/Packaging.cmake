@@ -18,6 +18,8 @@ install(DIRECTORY "${PROJECT_SOURCE_DIR}/plugin/profile/" DESTINATION "share/wir
 install(PROGRAMS "${PROJECT_SOURCE_DIR}/plugin/grade/smtplab-grade" DESTINATION bin COMPONENT deb EXCLUDE_FROM_ALL)
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/plugin/grade/smtplab_grade" DESTINATION share/smtplab/grade
         COMPONENT deb EXCLUDE_FROM_ALL PATTERN "__pycache__" EXCLUDE)
+install(FILES "${PROJECT_SOURCE_DIR}/plugin/profile/colorfilters" DESTINATION share/smtplab/grade/smtplab_grade
+        COMPONENT deb EXCLUDE_FROM_ALL)
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "share/doc/smtplab" RENAME copyright
         COMPONENT deb EXCLUDE_FROM_ALL)
 

@@ -10,10 +10,10 @@ import shlex
 import sys
 from concurrent.futures import ThreadPoolExecutor
 
-from . import VERSION, dissect, grading, inputs, outputs
+from . import VERSION, dissect, grading, html, inputs, outputs
 from .progress import Progress
 
-OUTPUTS = ('csv', 'json')
+OUTPUTS = ('csv', 'json', 'html')
 STATUS_ORDER = ['ok', 'duplicate', 'smtp-other-port', 'no-smtp', 'truncated', 'corrupt', 'not-a-capture',
                 'empty-file', 'empty-zip', 'corrupt-zip', 'empty', 'unreadable', 'error']
 
@@ -104,6 +104,9 @@ def main(argv=None):
     if 'json' in a.outputs:
         written.append(os.path.join(a.output, 'grades.json'))
         outputs.write_json(written[-1], doc)
+    if 'html' in a.outputs:
+        written.append(os.path.join(a.output, 'grades.html'))
+        html.write_html(written[-1], doc)
     unread = [r for r in records if r['status'] in grading.UNREAD]
     for r in records:
         if r['status'] not in ('ok',) or 'duplicate_of' in r:
