@@ -31,6 +31,8 @@ if [ "$mode" = test ]; then
     # tests/hostile (capture generator, peak memory), tests/fuzz (libFuzzer with clang,
     # ASan/UBSan runtimes come with gcc), tests/valgrind.
     packages+=(python3 time clang-14 libclang-rt-14-dev valgrind)
+    # tests/grade: smtplab-grade's HTML page in a real browser (headless).
+    packages+=(chromium)
 fi
 missing=()
 for p in "${packages[@]}"; do
