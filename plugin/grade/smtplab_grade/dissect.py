@@ -3,6 +3,8 @@ says: the plugin's per-connection report (-z smtplab,report,json: checklist,
 lines as meant and as received, replies, times, diagnoses) and, per frame,
 the fields the report does not hold (each keystroke's time, every line with
 its direction for the ladder, the protocols for captures without SMTP).
+One tshark per capture, not one long-lived sharkd per worker: sharkd 4.0
+cannot run the report tap (tests/bench/README.md, "smtplab-grade").
 
 SPDX-License-Identifier: GPL-2.0-or-later
 """
