@@ -22,7 +22,9 @@ typedef enum {
     SM_DLG_TLS            /* after STARTTLS and its 220: TLS, nothing to read */
 } sm_dialogue_t;
 
-/* Commands quoted in messages are cut to this many bytes. */
+/* Lines quoted in messages and listed in the report are cut to this many
+ * bytes (up to 4 times as many once escaped); a message cuts its quotes
+ * further to fit in SM_TEXT_MAX (sm_fit). */
 #define SM_QUOTE_MAX 60
 
 /* The records of a capture's frames. Records, lines and extras are named
@@ -357,22 +359,135 @@ sm_mark(sm_conv_t *c, sm_frame_t *f, sm_note_kind_t kind, const sm_exchange_t *e
     sm_note_add(c, f, kind)->u.ex = ex;
 }
 
+/* A message is drafted with a placeholder for each quote in it (a command,
+ * a reply's text, telnet commands: as long as the bytes make them), then
+ * sm_fit puts the quotes in, cut so that the whole fits in SM_TEXT_MAX
+ * bytes: the fixed words, cause and advice, are always whole. */
+#define SM_QUOTES 4
+
+typedef struct {
+    const char *text[SM_QUOTES];
+    guint n;
+} sm_quotes_t;
+
+/* Placeholders: bytes that no quote holds (esc_bytes escapes them). */
+#define SM_IS_MARK(ch) ((guint8)(ch) >= 1 && (guint8)(ch) <= SM_QUOTES)
+static const char *const sm_q_mark[SM_QUOTES] = { "\x01", "\x02", "\x03", "\x04" };
+static const char *const sm_q_quoted[SM_QUOTES] = { "\"\x01\"", "\"\x02\"", "\"\x03\"", "\"\x04\"" };
+
+/* A quote's placeholder in a draft; quoted adds the double quotes. */
+static const char *
+sm_q(sm_quotes_t *qs, const char *text, gboolean quoted)
+{
+    guint i = qs->n;
+
+    if (i == SM_QUOTES)
+        return "";
+    qs->text[qs->n++] = text;
+    return quoted ? sm_q_quoted[i] : sm_q_mark[i];
+}
+
+/* Seconds for messages, "%.1f" up to a million (11 days), then "%.2e":
+ * at most 9 characters, whatever the time stamps. */
+static char *
+sm_seconds(char buf[16], double secs)
+{
+    g_snprintf(buf, 16, secs > -1e6 && secs < 1e6 ? "%.1f" : "%.2e", secs);
+    return buf;
+}
+
 /* What a reply answers, for messages: the command quoted, the connection
  * (the banner), or nothing. */
-static char *
-sm_exchange_what(wmem_allocator_t *scope, const sm_exchange_t *ex)
+static const char *
+sm_what(sm_quotes_t *qs, const sm_exchange_t *ex)
 {
     if (ex->cmd_text && !*ex->cmd_text)
-        return wmem_strdup(scope, "an empty line");
+        return "an empty line";
     if (ex->cmd_text)
-        return wmem_strdup_printf(scope, "\"%s\"", ex->cmd_text);
-    return wmem_strdup(scope, ex->stage == SM_ST_BANNER ? "the connection" : "no command waiting");
+        return sm_q(qs, ex->cmd_text, TRUE);
+    return ex->stage == SM_ST_BANNER ? "the connection" : "no command waiting";
+}
+
+/* Appends an escaped text cut to at most cap bytes, at the boundary of an
+ * escape ("\xff" is not split), with "..." where it was cut. */
+static void
+sm_clip(wmem_strbuf_t *sb, const char *text, size_t cap)
+{
+    size_t len = strlen(text), keep = 0;
+
+    if (len <= cap) {
+        wmem_strbuf_append(sb, text);
+        return;
+    }
+    if (cap < 3) {
+        wmem_strbuf_append_len(sb, "...", cap);
+        return;
+    }
+    while (keep < len) {
+        size_t unit = text[keep] != '\\' ? 1 : text[keep + 1] == 'x' ? 4 : 2;
+        if (keep + unit > cap - 3)
+            break;
+        keep += unit;
+    }
+    wmem_strbuf_append_len(sb, text, keep);
+    wmem_strbuf_append(sb, "...");
+}
+
+/* The message of a draft (freed here) with its quotes put in. When they
+ * do not all fit, the room left by the fixed words is shared: a quote
+ * shorter than its share is whole, the longer ones get equal parts. */
+static char *
+sm_fit(wmem_allocator_t *scope, const sm_quotes_t *qs, char *draft)
+{
+    size_t len[SM_QUOTES], cap[SM_QUOTES], fixed = 0, room;
+    gboolean cut[SM_QUOTES];
+    guint i, ncut = 0;
+    gboolean settled;
+    wmem_strbuf_t *sb;
+    const char *p;
+
+    for (p = draft; *p; p++) {
+        if (!SM_IS_MARK(*p))
+            fixed++;
+    }
+    room = fixed < SM_TEXT_MAX ? SM_TEXT_MAX - fixed : 0;
+    for (i = 0; i < qs->n; i++) {
+        len[i] = cap[i] = strlen(qs->text[i]);
+        cut[i] = TRUE;
+        ncut++;
+    }
+    do {
+        settled = FALSE;
+        for (i = 0; i < qs->n; i++) {
+            if (cut[i] && len[i] <= room / ncut) {
+                cut[i] = FALSE;
+                room -= len[i];
+                ncut--;
+                settled = TRUE;
+            }
+        }
+    } while (settled && ncut);
+    for (i = 0; i < qs->n; i++) {
+        if (cut[i])
+            cap[i] = room / ncut;
+    }
+
+    sb = wmem_strbuf_new(scope, "");
+    for (p = draft; *p; p++) {
+        if (SM_IS_MARK(*p) && (guint)*p <= qs->n)
+            sm_clip(sb, qs->text[*p - 1], cap[*p - 1]);
+        else
+            wmem_strbuf_append_c(sb, *p);
+    }
+    wmem_free(NULL, draft);
+    return wmem_strbuf_finalize(sb);
 }
 
 const char *
 sm_note_text(const sm_note_t *n, guint32 num, wmem_allocator_t *scope)
 {
     const sm_exchange_t *ex = n->u.ex;
+    sm_quotes_t qs = { { NULL }, 0 };
 
     switch (n->kind) {
     case SM_MARK_HANDSHAKE:
@@ -383,16 +498,17 @@ sm_note_text(const sm_note_t *n, guint32 num, wmem_allocator_t *scope)
         return wmem_strdup_printf(scope,
             "Activity 4: the server's 220 greeting (banner): service ready, the client may send HELO or EHLO");
     case SM_MARK_HELO:
-        return wmem_strdup_printf(scope,
-            "Activity 5: the client greets the server with \"%s\" (%u segment%s), accepted with %u in frame %u",
-            ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s", ex->code, ex->reply_frame);
+        return sm_fit(scope, &qs, wmem_strdup_printf(NULL,
+            "Activity 5: the client greets the server with %s (%u segment%s), accepted with %u in frame %u",
+            sm_q(&qs, ex->cmd_text, TRUE), ex->segments, ex->segments == 1 ? "" : "s", ex->code,
+            ex->reply_frame));
     case SM_MARK_HELO_REPLY:
-        return wmem_strdup_printf(scope, "Activity 6: the server accepts \"%s\" (frame %u) with %u",
-            ex->cmd_text, ex->cmd_frame, ex->code);
+        return sm_fit(scope, &qs, wmem_strdup_printf(NULL, "Activity 6: the server accepts %s (frame %u) with %u",
+            sm_q(&qs, ex->cmd_text, TRUE), ex->cmd_frame, ex->code));
     case SM_MARK_QUIT:
-        return wmem_strdup_printf(scope,
-            "Activity 7: the client ends the session with \"%s\" (%u segment%s), answered 221 in frame %u",
-            ex->cmd_text, ex->segments, ex->segments == 1 ? "" : "s", ex->reply_frame);
+        return sm_fit(scope, &qs, wmem_strdup_printf(NULL,
+            "Activity 7: the client ends the session with %s (%u segment%s), answered 221 in frame %u",
+            sm_q(&qs, ex->cmd_text, TRUE), ex->segments, ex->segments == 1 ? "" : "s", ex->reply_frame));
     case SM_MARK_QUIT_REPLY:
         return wmem_strdup_printf(scope,
             "Activity 8: the server answers QUIT (frame %u) with 221 (closing): the connection closes next",
@@ -497,19 +613,19 @@ sm_frame_add_stage(sm_conv_t *c, sm_frame_t *f, sm_stage_t st)
 static char *
 sm_telnet_text(sm_conv_t *c, const sm_packet_t *pkt)
 {
-    const char *s = pkt->telnet_commands == 1 ? "" : "s";
-    const char *names = pkt->telnet_text ? pkt->telnet_text : "";
+    gboolean one = pkt->telnet_commands == 1;
+    sm_quotes_t qs = { { NULL }, 0 };
+    const char *names = sm_q(&qs, pkt->telnet_text ? pkt->telnet_text : "", FALSE);
 
     if (pkt->telnet_in_line)
-        return wmem_strdup_printf(c->scope,
-            "Telnet command%s %s sent in the middle of a line: the SMTP server does not speak telnet and reads "
-            "the bytes as part of this line, which it will not understand. telnet sends them for Ctrl+] send, "
-            "a mode change or a window resize; if the line gets an error reply, type it again", s, names);
-    return wmem_strdup_printf(c->scope,
-        "Telnet command%s %s sent to an SMTP server, which does not speak telnet: the bytes become the start of "
-        "the next line it reads, which it will not understand. telnet sends them after Ctrl+] mode character "
-        "(Ctrl+] mode line goes back); plink -telnet and busybox telnet send them at connect: use plink -raw or "
-        "nc -C instead", s, names);
+        return sm_fit(c->scope, &qs, wmem_strdup_printf(NULL,
+            "Telnet command%s %s inside a line (from telnet's Ctrl+] send, a mode change or a window resize): the "
+            "SMTP server reads the bytes as part of the line. If it gets an error reply, type it again",
+            one ? "" : "s", names));
+    return sm_fit(c->scope, &qs, wmem_strdup_printf(NULL,
+        "Telnet command%s %s start%s the next line the server reads. telnet sends them after Ctrl+] mode "
+        "character (mode line goes back), plink -telnet, busybox telnet at connect: use plink -raw or nc -C",
+        one ? "" : "s", names, one ? "s" : ""));
 }
 
 static sm_exchange_t *
@@ -590,12 +706,12 @@ sm_closing(sm_conv_t *c, sm_frame_t *f, gboolean from_client)
             "220 banner, so no SMTP session took place. The service is not taking mail now: try again later, or "
             "another server"));
     } else if (last) {
-        char *what = last->cmd_text || last->stage == SM_ST_BANNER ? sm_exchange_what(NULL, last) : NULL;
-        sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup_printf(c->scope,
+        sm_quotes_t qs = { { NULL }, 0 };
+        const char *what = last->cmd_text || last->stage == SM_ST_BANNER ? sm_what(&qs, last) : NULL;
+        sm_note(c, f, SM_DIAG_NO_QUIT, sm_fit(c->scope, &qs, wmem_strdup_printf(NULL,
             "The server closed the connection after its %u reply (frame %u)%s%s, without a QUIT read: the "
             "server ended the session, and that reply says why",
-            last->code, last->reply_frame, what ? " to " : "", what ? what : ""));
-        wmem_free(NULL, what);
+            last->code, last->reply_frame, what ? " to " : "", what ? what : "")));
     } else {
         sm_note(c, f, SM_DIAG_NO_QUIT, wmem_strdup(c->scope,
             "The server closed the connection without a QUIT read: the server ended the session"));
@@ -609,13 +725,13 @@ static void
 sm_enter_notes(sm_conv_t *c, sm_frame_t *f, const sm_packet_t *pkt)
 {
     static const char crnul[] =
-        "Enter sent CR NUL (telnet character mode), which ends no line: the server reads a line up to LF, so it "
-        "has received no line end yet and what is typed next joins this line. In telnet press Ctrl+] and type "
-        "\"toggle crlf\", or use line mode (\"mode line\")";
+        "Enter sent CR NUL (telnet character mode), which ends no line: the server reads a line up to LF, so "
+        "what is typed next joins this line. In telnet press Ctrl+] and type \"toggle crlf\", or use line mode "
+        "(\"mode line\")";
     static const char bare_cr[] =
-        "Enter sent a bare CR, which ends no line: the server reads a line up to LF, so it has received no line "
-        "end yet and what is typed next joins this line. With socat add the crnl option "
-        "(socat -,raw,echo=0,crnl TCP:host:25), with nc use nc -C, or press Ctrl+J to send the LF";
+        "Enter sent a bare CR, which ends no line: the server reads a line up to LF, so what is typed next joins "
+        "this line. With socat add the crnl option (socat -,raw,echo=0,crnl TCP:host:25), with nc use nc -C, or "
+        "press Ctrl+J (LF)";
     guint32 i;
 
     for (i = 0; i < pkt->enters_crnul; i++)
@@ -638,9 +754,11 @@ sm_typing_notes(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
     if (l->backspaces) {
         char *raw = sm_quote(NULL, l->raw, l->raw_len);
         char *edited = sm_quote(NULL, l->edited, l->edited_len);
-        sm_note(c, f, SM_DIAG_EDITING, wmem_strdup_printf(c->scope,
-            "%u erase keystroke%s sent: the server receives \"%s\", not \"%s\". Type the line again without corrections",
-            l->backspaces, l->backspaces == 1 ? "" : "s", raw, edited));
+        sm_quotes_t qs = { { NULL }, 0 };
+        const char *raw_q = sm_q(&qs, raw, TRUE);
+        sm_note(c, f, SM_DIAG_EDITING, sm_fit(c->scope, &qs, wmem_strdup_printf(NULL,
+            "%u erase keystroke%s sent: the server receives %s, not %s. Type the line again without corrections",
+            l->backspaces, l->backspaces == 1 ? "" : "s", raw_q, sm_q(&qs, edited, TRUE))));
         wmem_free(NULL, raw);
         wmem_free(NULL, edited);
     }
@@ -724,108 +842,106 @@ sm_has_word(const char *text, const char *word)
 
 /* The note on a negative reply: what the reply means, its cause where the
  * line shows one (bytes the person did not mean the server to read), and
- * what to do, by what the reply means (RFC 5321 section 4.2, RFC 3463). */
+ * what to do, by what the reply means (RFC 5321 section 4.2, RFC 3463).
+ * The reply's text and the command are quotes (sm_fit). */
 static char *
-sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, const char *enh, const char *text,
-                    const char *what)
+sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, const char *enh, const char *text)
 {
     guint16 code = r->code;
     gboolean address = r->has_enhanced && r->enh_subject == 1;
     gboolean policy = (r->has_enhanced && r->enh_subject == 7) || code == 530 || (code == 553 && !address);
-    const char *cause = NULL, *todo = NULL;
+    sm_quotes_t qs = { { NULL }, 0 };
+    const char *said = sm_q(&qs, text, TRUE);
+    /* The line as the server received it, for replies to a line it could not read. */
+    const char *raw = ex->raw_text ? ex->raw_text : "";
+    char *draft;
 
-    if (ex->enters) {
-        cause = "an Enter in the line sent CR NUL or a bare CR, which ends no line, so the server read what was "
-                "typed before and after it as one line";
-        todo = "Type the line again with Enter sending CR LF";
-    } else if (ex->telnet) {
-        cause = wmem_strdup_printf(c->scope, "the line holds the telnet command bytes %s, which the server read as "
-                                   "characters of the command", ex->telnet);
-        todo = "Type the line again without a telnet command in it (nc -C and plink -raw send none)";
-    }
-
-    if (code == 421) {
+    if (code == 421 || code == 521) {
         /* The server ends the session: at a timeout, a shutdown, too many errors. */
-        GString *why = g_string_new(NULL);
-        char *out;
-        if (c->client_sent) {
-            nstime_t idle;
-            nstime_delta(&idle, &c->now, &c->client_ts);
-            g_string_append_printf(why, ", %.1f s after the client last sent anything", nstime_to_sec(&idle));
+        const char *what = ex->cmd_text ? sm_what(&qs, ex) : NULL;
+        GString *g = g_string_new(NULL);
+        char secs[16];
+        g_string_printf(g, "The server closes the session: %u%s %s %s%s", code, enh, said,
+                        what ? "to " : "(no command waiting)", what ? what : "");
+        if (code == 521) {
+            g_string_append_printf(g, ": it reads no more commands. %s",
+                                   r->has_enhanced && r->enh_subject == 5
+                                       ? "It could not read that line: type the command as RFC 5321 spells it, "
+                                         "then connect again"
+                                       : "It does not take mail here: use another server");
+        } else {
+            if (c->client_sent) {
+                nstime_t idle;
+                nstime_delta(&idle, &c->now, &c->client_ts);
+                g_string_append_printf(g, ", after %s s of client silence", sm_seconds(secs, nstime_to_sec(&idle)));
+            }
+            if (sm_has_word(text, "timeout") || sm_has_word(text, "timed out"))
+                g_string_append(g, ": it waited too long for a command. Connect again and type each line without "
+                                   "long pauses");
+            else
+                g_string_append(g, ". Connect again later and start over");
         }
-        if (sm_has_word(text, "timeout") || sm_has_word(text, "timed out"))
-            g_string_append(why, ": it waited too long for the next command. Type each line without long pauses; "
-                                 "connect again and start over");
-        else
-            g_string_append(why, ". Connect again later and start over");
-        out = wmem_strdup_printf(c->scope, "The server closes the session with 421%s \"%s\"%s%s%s",
-                                 enh, text, ex->cmd_text ? " in reply to " : ", with no command waiting",
-                                 ex->cmd_text ? what : "", why->str);
-        g_string_free(why, TRUE);
-        return out;
-    }
-    if (code == 521)
-        return wmem_strdup_printf(c->scope, "The server closes the session with 521%s \"%s\"%s%s: it takes no more "
-                                  "commands on this connection. %s", enh, text,
-                                  ex->cmd_text ? " in reply to " : ", with no command waiting",
-                                  ex->cmd_text ? what : "",
-                                  r->has_enhanced && r->enh_subject == 5
-                                      ? "It could not read that line: type the command as RFC 5321 spells it, then "
-                                        "connect again"
-                                      : "It does not take mail here: use another server");
-    if (ex->stage == SM_ST_BANNER)
-        return wmem_strdup_printf(c->scope, "The server refuses the session at its greeting: %u%s \"%s\": it takes no "
-                                  "mail from this client (by its address, or it is not in service), and will refuse "
-                                  "what follows. Use another server or network", code, enh, text);
-    if (c->greeting_code == 554)
-        return wmem_strdup_printf(c->scope, "The server refuses %s: %u%s \"%s\": it refused this client at its "
-                                  "greeting (554) and takes nothing from it. Use another server or network",
-                                  what, code, enh, text);
-    if (!ex->cmd_text)
-        return wmem_strdup_printf(c->scope, "%s negative reply %u%s with no command waiting: \"%s\": it answers no line "
-                                  "of the capture (one sent before the capture began, or bytes that ended no line)",
-                                  code < 500 ? "Transient" : "Permanent", code, enh, text);
-    if (cause)
-        return wmem_strdup_printf(c->scope, "The server could not read the line it received, \"%s\": %u%s \"%s\": %s. "
-                                  "%s", ex->raw_text, code, enh, text, cause, todo);
-    if (ex->stage == SM_ST_MESSAGE)
-        return wmem_strdup_printf(c->scope, "The server refused the message (%u%s \"%s\" after its end \".\")%s",
-                                  code, enh, text,
-                                  code < 500 ? ": it may take it later: send it again in a while"
-                                             : ": it will not deliver it; the reply says why (content, size, sender, "
-                                               "recipients or policy)");
-    if (policy) {
+        draft = wmem_strdup(NULL, g->str);
+        g_string_free(g, TRUE);
+    } else if (ex->stage == SM_ST_BANNER) {
+        draft = wmem_strdup_printf(NULL, "The server refuses the session at its greeting: %u%s %s: it takes no mail "
+                                   "from this client (by its address, or it is not in service). Use another server "
+                                   "or network", code, enh, said);
+    } else if (c->greeting_code == 554) {
+        draft = wmem_strdup_printf(NULL, "The server refuses %s: %u%s %s: it refused this client at its greeting (554) "
+                                   "and takes nothing from it. Use another server or network",
+                                   sm_what(&qs, ex), code, enh, said);
+    } else if (!ex->cmd_text) {
+        draft = wmem_strdup_printf(NULL, "%s negative reply %u%s with no command waiting: %s: it answers no line of "
+                                   "the capture (one sent before the capture began, or bytes that ended no line)",
+                                   code < 500 ? "Transient" : "Permanent", code, enh, said);
+    } else if (ex->enters) {
+        draft = wmem_strdup_printf(NULL, "The server could not read %s: %u%s %s: an Enter in it sent CR NUL or a bare "
+                                   "CR, which ends no line. Type the line again with Enter sending CR LF",
+                                   sm_q(&qs, raw, TRUE), code, enh, said);
+    } else if (ex->telnet) {
+        draft = wmem_strdup_printf(NULL, "The server could not read %s: %u%s %s: it read the telnet bytes %s as "
+                                   "characters. Type the line again without them (nc -C and plink -raw send none)",
+                                   sm_q(&qs, raw, TRUE), code, enh, said, sm_q(&qs, ex->telnet, FALSE));
+    } else if (ex->stage == SM_ST_MESSAGE) {
+        draft = wmem_strdup_printf(NULL, "The server refused the message (%u%s %s after its end \".\")%s", code, enh,
+                                   said,
+                                   code < 500 ? ": it may take it later: send it again in a while"
+                                              : ": it will not deliver it; the reply says why (content, size, sender, "
+                                                "recipients or policy)");
+    } else if (policy) {
         const char *todo = sm_has_word(text, "relay")
             ? "the server does not relay mail to other domains: send to an address the server itself takes mail for"
             : "authenticate first (AUTH, after STARTTLS where the server requires it), or use a server that accepts "
               "mail from you";
-        return wmem_strdup_printf(c->scope, "The server refuses %s by its policy: %u%s \"%s\": %s", what, code, enh,
-                                  text, todo);
+        draft = wmem_strdup_printf(NULL, "The server refuses %s by its policy: %u%s %s: %s", sm_what(&qs, ex), code,
+                                   enh, said, todo);
+    } else if (code == 502 || code == 504 ||
+               /* A standard verb, received as typed, that the server does not know. */
+               (code == 500 && ex->stage != SM_ST_UNKNOWN && ex->raw_text == ex->cmd_text &&
+                (sm_has_word(text, "not recognized") || sm_has_word(text, "unrecognized") ||
+                 sm_has_word(text, "not implemented") || sm_has_word(text, "unknown command")))) {
+        draft = wmem_strdup_printf(NULL, "The server does not offer %s: %u%s %s: it leaves the command out or has it "
+                                   "disabled (RFC 5321 lets servers refuse VRFY, EXPN and HELP); go on without it",
+                                   sm_what(&qs, ex), code, enh, said);
+    } else if (code == 500 || code == 501) {
+        draft = wmem_strdup_printf(NULL, "The server could not read %s: %u%s %s. Type the command again as RFC 5321 "
+                                   "spells it, as in \"HELO lab.example\", \"MAIL FROM:<you@lab.example>\"",
+                                   sm_q(&qs, raw, TRUE), code, enh, said);
+    } else if (code == 503) {
+        draft = wmem_strdup_printf(NULL, "Command out of sequence: %u%s %s to %s. Send the steps in order: HELO or "
+                                   "EHLO, MAIL FROM, RCPT TO, DATA", code, enh, said, sm_what(&qs, ex));
+    } else if (code == 550 || code == 551 || code == 552 || code == 553) {
+        draft = wmem_strdup_printf(NULL, "The server refuses %s: %u%s %s: check the address (or size) the reply names",
+                                   sm_what(&qs, ex), code, enh, said);
+    } else if (code < 500) {
+        draft = wmem_strdup_printf(NULL, "Transient negative reply %u%s to %s: %s: the server may accept it later; "
+                                   "send it again in a while", code, enh, sm_what(&qs, ex), said);
+    } else {
+        draft = wmem_strdup_printf(NULL, "Permanent negative reply %u%s to %s: %s: the server will not accept it as "
+                                   "sent; the reply says why", code, enh, sm_what(&qs, ex), said);
     }
-    /* A standard verb, received as typed, that the server does not know. */
-    if (code == 502 || code == 504 ||
-        (code == 500 && ex->stage != SM_ST_UNKNOWN && ex->raw_text == ex->cmd_text &&
-         (sm_has_word(text, "not recognized") || sm_has_word(text, "unrecognized") ||
-          sm_has_word(text, "not implemented") || sm_has_word(text, "unknown command"))))
-        return wmem_strdup_printf(c->scope, "The server does not offer %s: %u%s \"%s\": it leaves the command out or "
-                                  "has it disabled (RFC 5321 lets servers refuse VRFY, EXPN and HELP); go on without it",
-                                  what, code, enh, text);
-    if (code == 500 || code == 501)
-        return wmem_strdup_printf(c->scope, "The server could not read the line it received, \"%s\": %u%s \"%s\". "
-                                  "Type the command again as RFC 5321 spells it, as in \"HELO lab.example\", "
-                                  "\"MAIL FROM:<you@lab.example>\"",
-                                  ex->raw_text, code, enh, text);
-    if (code == 503)
-        return wmem_strdup_printf(c->scope, "Command out of sequence: %u%s \"%s\" to %s. Send the steps in order: "
-                                  "HELO or EHLO, MAIL FROM, RCPT TO, DATA", code, enh, text, what);
-    if (code == 550 || code == 551 || code == 552 || code == 553)
-        return wmem_strdup_printf(c->scope, "The server refuses %s: %u%s \"%s\": check the address (or size) the "
-                                  "reply names", what, code, enh, text);
-    if (code < 500)
-        return wmem_strdup_printf(c->scope, "Transient negative reply %u%s to %s: \"%s\": the server may accept it "
-                                  "later; send it again in a while", code, enh, what, text);
-    return wmem_strdup_printf(c->scope, "Permanent negative reply %u%s to %s: \"%s\": the server will not accept it "
-                              "as sent; the reply says why", code, enh, what, text);
+    return sm_fit(c->scope, &qs, draft);
 }
 
 /* A lab step done: its markers, and the stages it completes. */
@@ -913,18 +1029,19 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
             ? wmem_strdup_printf(NULL, " %u.%u.%u", r->enh_class, r->enh_subject, r->enh_detail)
             : wmem_strdup(NULL, "");
         char *text = sm_quote(NULL, l->raw + MIN(r->text, l->raw_len), l->raw_len - MIN(r->text, l->raw_len));
-        char *what = sm_exchange_what(NULL, ex);
         gboolean starttls = r->code == 530 &&
             ((r->has_enhanced && r->enh_subject == 7 && r->enh_detail == 0) || sm_has_word(text, "starttls"));
-        if (starttls)
-            sm_note(c, f, SM_DIAG_STARTTLS_REQUIRED, wmem_strdup_printf(c->scope,
-                "The server demands STARTTLS before %s (%u%s: \"%s\"): send STARTTLS, then EHLO again over TLS, "
-                "for example with openssl s_client -starttls smtp", what, r->code, enh, text));
-        else
-            sm_note(c, f, SM_DIAG_ERROR_REPLY, sm_error_reply_text(c, ex, r, enh, text, what));
+        if (starttls) {
+            sm_quotes_t qs = { { NULL }, 0 };
+            const char *what = sm_what(&qs, ex);
+            sm_note(c, f, SM_DIAG_STARTTLS_REQUIRED, sm_fit(c->scope, &qs, wmem_strdup_printf(NULL,
+                "The server demands STARTTLS before %s (%u%s: %s): send STARTTLS, then EHLO again over TLS, "
+                "for example with openssl s_client -starttls smtp", what, r->code, enh, sm_q(&qs, text, TRUE))));
+        } else {
+            sm_note(c, f, SM_DIAG_ERROR_REPLY, sm_error_reply_text(c, ex, r, enh, text));
+        }
         wmem_free(NULL, enh);
         wmem_free(NULL, text);
-        wmem_free(NULL, what);
     }
 }
 
@@ -960,10 +1077,11 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
         /* No reply code: a piece of a reply split by a bare LF, or not SMTP.
          * It answers nothing; a reply it interrupts goes on. */
         char *q = sm_quote(NULL, l->raw, l->raw_len);
-        sm_note(c, f, SM_DIAG_MALFORMED_REPLY, wmem_strdup_printf(c->scope,
-            "Server line without a reply code: \"%s\". Every SMTP reply line starts with a three-digit code, so "
-            "this line answers no command: it is a piece of a reply that a bare LF split (a server echoing the "
-            "client's bytes can do that), or the port does not speak SMTP", q));
+        sm_quotes_t qs = { { NULL }, 0 };
+        sm_note(c, f, SM_DIAG_MALFORMED_REPLY, sm_fit(c->scope, &qs, wmem_strdup_printf(NULL,
+            "Server line without a reply code: %s. It answers no command: it is a piece of a reply that a bare "
+            "LF split (a server echoing the client's bytes can do that), or the port does not speak SMTP",
+            sm_q(&qs, q, TRUE))));
         wmem_free(NULL, q);
         return c->in_reply ? sm_reply_stage(c->in_reply->stage) : SM_ST_UNKNOWN_REPLY;
     }
@@ -1090,6 +1208,7 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
     sm_frame_t *f = (sm_frame_t *)ft_pool_add(&c->store->frames, &id);
     int dir = pkt->from_client ? TT_CLIENT : TT_SERVER;
     guint ev;
+    char secs[16];
 
     c->now = pkt->ts;
     c->amended = NULL;
@@ -1120,9 +1239,9 @@ sm_process(sm_conv_t *c, const sm_packet_t *pkt)
         f->stage = SM_ST_HANDSHAKE;
         if (ev & TT_EV_SYN_AGAIN)
             sm_note(c, f, SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(c->scope,
-                "No answer to the SYN to port %u: sent again %.1f s after frame %u. A firewall drops it; "
+                "No answer to the SYN to port %u: sent again %s s after frame %u. A firewall drops it; "
                 "port 25 is often blocked by ISPs: try port 587",
-                c->server_port, tt_since_syn(&c->tcp, &pkt->ts), c->tcp.syn_num));
+                c->server_port, sm_seconds(secs, tt_since_syn(&c->tcp, &pkt->ts)), c->tcp.syn_num));
     } else if (ev & TT_EV_SYN_ACK) {
         f->role = SM_ROLE_SYN_ACK;
         f->stage = SM_ST_HANDSHAKE;
@@ -1224,33 +1343,31 @@ sm_final_notes(const sm_store_t *store, const sm_frame_t *f, wmem_allocator_t *s
     gboolean one_side = tt_one_direction(t);
     const sm_link_t *l;
 
+    /* A capture filter on one direction ("dst port 25" keeps the client's side) is the usual cause. */
     if (f->num == c->first_frame && one_side)
         cb(SM_DIAG_ONE_DIRECTION, wmem_strdup_printf(scope,
-            "Only the %s's side of this connection is in the capture (%u frames): the %s's frames are missing, so "
-            "%s, and no note that needs them is raised. Capture where both directions pass (on the client or the "
-            "server itself, with a filter such as \"tcp port %u\", not \"dst port\" or \"src port\")",
+            "Only the %s's side is captured (%u frames): %s, nor a note that needs %s. Capture both directions, on "
+            "the client or server: filter \"tcp port %u\", not \"%s port %u\"",
             t->frames[TT_CLIENT] ? "client" : "server", t->frames[TT_CLIENT] ? t->frames[TT_CLIENT]
                                                                                 : t->frames[TT_SERVER],
-            t->frames[TT_CLIENT] ? "server" : "client",
-            t->frames[TT_CLIENT] ? "no reply, greeting or closing reply can be shown"
-                                 : "no command can be shown, nor which command a reply answers",
+            t->frames[TT_CLIENT] ? "no reply (greeting, closing) can be shown"
+                                 : "no command can be shown, nor which one a reply answers",
+            t->frames[TT_CLIENT] ? "one" : "them", c->server_port, t->frames[TT_CLIENT] ? "dst" : "src",
             c->server_port), user);
     if (one_side)
         return;
     for (l = sm_frame_links(store, f); l; l = l->next) {
-        char *what;
+        sm_quotes_t qs = { { NULL }, 0 };
         if (!l->request || l->ex->reply_frame || l->ex->unread || c->dialogue == SM_DLG_TLS)
             continue;
-        what = sm_exchange_what(NULL, l->ex);
         if (l->ex->enters)
-            cb(SM_DIAG_NO_REPLY, wmem_strdup_printf(scope, "No reply to %s in this capture: an Enter in it sent CR "
-                "NUL or a bare CR, which ends no line, so the server is still waiting for the line's end. Press "
-                "Ctrl+J (LF), or set the client to send CR LF", what), user);
+            cb(SM_DIAG_NO_REPLY, sm_fit(scope, &qs, wmem_strdup_printf(NULL, "No reply to %s in this capture: an "
+                "Enter in it sent CR NUL or a bare CR, which ends no line, so the server is still waiting for the "
+                "line's end. Press Ctrl+J (LF), or set the client to send CR LF", sm_what(&qs, l->ex))), user);
         else
-            cb(SM_DIAG_NO_REPLY, wmem_strdup_printf(scope, "No reply to %s in this capture: the capture ends, or "
-                "the connection closes, before the server answers. Wait for each reply before the next line, and "
-                "keep capturing until it comes", what), user);
-        wmem_free(NULL, what);
+            cb(SM_DIAG_NO_REPLY, sm_fit(scope, &qs, wmem_strdup_printf(NULL, "No reply to %s in this capture: the "
+                "capture ends, or the connection closes, before the server answers. Wait for each reply before the "
+                "next line, and keep capturing until it comes", sm_what(&qs, l->ex))), user);
     }
     if (f->num == t->syn_num && tt_syn_unanswered(t))
         cb(SM_DIAG_PORT_BLOCKED, wmem_strdup_printf(scope,

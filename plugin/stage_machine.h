@@ -247,6 +247,14 @@ sm_conv_t *sm_frame_conv(const sm_store_t *store, const sm_frame_t *f);
 const sm_note_t *sm_frame_notes(const sm_store_t *store, const sm_frame_t *f);
 const sm_link_t *sm_frame_links(const sm_store_t *store, const sm_frame_t *f);
 
+/* Wireshark writes an expert message into ITEM_LABEL_LENGTH (240) bytes,
+ * its NUL included, and cuts what does not fit at 239: every note text is
+ * at most this long, one byte less, so that a 239-byte message in tshark's
+ * output always means a cut one (the tshark tests fail on it). The quotes
+ * in a text (commands, replies, telnet commands) are cut to fit, never its
+ * cause or its advice. */
+#define SM_TEXT_MAX 238
+
 /* The text of note n of frame num: a diagnosis's own, a marker's made in
  * scope. */
 const char *sm_note_text(const sm_note_t *n, guint32 num, wmem_allocator_t *scope);

@@ -29,21 +29,7 @@ gui_need Xvfb xdotool wireshark import /usr/bin/convert setpriv timeout cmake
 width=1280 height=800
 capture=$src/tests/captures/typed-lab.pcapng
 
-failed=1
-on_exit() {
-    local rc=$?
-    if [ "$failed" = 1 ] && [ -n "$GUI_STAGE" ]; then
-        if [ -n "$XVFB_PID" ] && import -window root "$build/gui-failure.png" 2>/dev/null; then
-            gui_log "the screen at the failure: $build/gui-failure.png"
-        fi
-        [ -f "$GUI_STAGE/wireshark.log" ] && { gui_log "wireshark's output:"; cat "$GUI_STAGE/wireshark.log" >&2; }
-    fi
-    gui_cleanup
-    exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+gui_test_traps "$build/gui-failure.png"
 
 gui_stage "$build" "$src/plugin/profile" "$width" "$height" "$capture"
 # Test colours (background, then foreground) for the 7 stages, in place of
@@ -112,5 +98,5 @@ bad=$(grep -iE 'plugin|smtplab|keystroke|couldn.t|dissector bug|assert|wmem|\[[A
       "$GUI_STAGE/wireshark.log" || true)
 [ -z "$bad" ] || gui_die "wireshark's stderr: $bad"
 
-failed=0
+GUI_FAILED=0
 gui_log "PASS: the Wireshark GUI loaded smtplab and dissected typed-lab.pcapng ($((SECONDS - start)) s)"

@@ -36,22 +36,8 @@ profile=${SMTPLAB_PROFILE_DIR:-$src/plugin/profile}
 capture=$src/tests/captures/typed-backspace.pcapng
 width=1280 height=800
 
-failed=1
 failures=()
-on_exit() {
-    local rc=$?
-    if [ "$failed" = 1 ] && [ -n "$GUI_STAGE" ]; then
-        if [ -n "$XVFB_PID" ] && import -window root "$build/gui-views-failure.png" 2>/dev/null; then
-            gui_log "the screen at the end: $build/gui-views-failure.png"
-        fi
-        [ -f "$GUI_STAGE/wireshark.log" ] && { gui_log "wireshark's output:"; cat "$GUI_STAGE/wireshark.log" >&2; }
-    fi
-    gui_cleanup
-    exit "$rc"
-}
-trap on_exit EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
+gui_test_traps "$build/gui-views-failure.png"
 
 # check_shows WHAT EXPECTED READ-WINDOW-ARGS...: read the window until it shows
 # EXPECTED (for at most 3 s after it first answers); a difference is
@@ -218,5 +204,5 @@ bad=$(grep -iE 'plugin|smtplab|keystroke|couldn.t|dissector bug|assert|wmem|\[[A
 if [ ${#failures[@]} -gt 0 ]; then
     gui_die "${#failures[@]} check(s) failed: $(printf '%s; ' "${failures[@]}")"
 fi
-failed=0
+GUI_FAILED=0
 gui_log "PASS: columns, Expert Information and Statistics > SMTP Lab as checked ($((SECONDS - start)) s)"

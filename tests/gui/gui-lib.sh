@@ -242,3 +242,25 @@ gui_cleanup() {
         rm -rf "$GUI_STAGE"
     fi
 }
+
+# gui_test_traps PNG: for a test script. Until it sets GUI_FAILED=0, an exit
+# counts as a failure: the screen is saved as PNG and wireshark's output
+# shown. Either way wireshark and Xvfb are stopped (gui_cleanup).
+gui_test_traps() {
+    GUI_FAILURE_PNG=$1
+    GUI_FAILED=1
+    trap gui_test_exit EXIT
+    trap 'exit 130' INT
+    trap 'exit 143' TERM
+}
+gui_test_exit() {
+    local rc=$?
+    if [ "$GUI_FAILED" = 1 ] && [ -n "$GUI_STAGE" ]; then
+        if [ -n "$XVFB_PID" ] && import -window root "$GUI_FAILURE_PNG" 2>/dev/null; then
+            gui_log "the screen at the failure: $GUI_FAILURE_PNG"
+        fi
+        [ -f "$GUI_STAGE/wireshark.log" ] && { gui_log "wireshark's output:"; cat "$GUI_STAGE/wireshark.log" >&2; }
+    fi
+    gui_cleanup
+    exit "$rc"
+}

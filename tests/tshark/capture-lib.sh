@@ -35,3 +35,14 @@ golden_fields=(frame.number tcp.srcport tcp.len
         smtplab.stage smtplab.role smtplab.activity smtplab.response_in smtplab.request_in
         smtplab.time smtplab.progress smtplab.complete
         _ws.expert.message)
+# Wireshark formats an expert message into ITEM_LABEL_LENGTH (240) bytes,
+# its NUL included, and cuts it at 239: a message of 239 bytes or more in the
+# output was cut (SMTP Lab's texts stay shorter: SM_TEXT_MAX in
+# plugin/stage_machine.h). Reads every message of a two-pass run, each whole
+# (separated by a byte no message holds); prints the cut ones and returns 1.
+check_expert_lengths() {
+    run -n -2 -r "$cap" -T fields -E occurrence=a -E aggregator=$'\x01' -e _ws.expert.message |
+        tr '\001' '\n' | LC_ALL=C awk -v name="$name" '
+            length($0) >= 239 { printf "FAIL: %s: expert message cut by Wireshark (%d bytes): %s\n", name, length($0), $0; cut++ }
+            END { exit cut > 0 }'
+}

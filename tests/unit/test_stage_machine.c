@@ -23,17 +23,23 @@ typedef struct {
 } sess_t;
 
 static void
-sess_init(sess_t *s)
+sess_init_port(sess_t *s, guint16 port)
 {
     memset(s, 0, sizeof *s);
     s->a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
     s->st = sm_store_new(s->a);
-    s->c = sm_conv_new(s->st, 25);
+    s->c = sm_conv_new(s->st, port);
     s->num = 0;
     s->next[0] = 1000;
     s->next[1] = 5000;
     s->t = 0;
     s->frames = g_ptr_array_new();
+}
+
+static void
+sess_init(sess_t *s)
+{
+    sess_init_port(s, 25);
 }
 
 static void
@@ -320,7 +326,7 @@ test_guess_then_intent(void)
     g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 9))), ==, "helo-reply");
     g_assert_nonnull(frame_note_text(&s, 9, SM_DIAG_ERROR_REPLY));
     g_assert_true(g_str_has_prefix(frame_note_text(&s, 9, SM_DIAG_ERROR_REPLY),
-                                   "The server could not read the line it received, \"hekk\\b\\blo lab.example\": 500"));
+                                   "The server could not read \"hekk\\b\\blo lab.example\": 500"));
     sess_free(&s);
 }
 
@@ -487,10 +493,9 @@ test_typing_diagnoses(void)
     sess_send(&s, TRUE, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 8 */
     n = frame_notes(&s, 5); g_assert_cmpstr(n, ==, "9"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 5, SM_DIAG_TELNET_NEGOTIATION), ==,
-        "Telnet commands <IAC DO Suppress Go Ahead><IAC DO ECHO> sent to an SMTP server, which does not speak "
-        "telnet: the bytes become the start of the next line it reads, which it will not understand. telnet sends "
-        "them after Ctrl+] mode character (Ctrl+] mode line goes back); plink -telnet and busybox telnet send them "
-        "at connect: use plink -raw or nc -C instead");
+        "Telnet commands <IAC DO Suppress Go Ahead><IAC DO ECHO> start the next line the server reads. telnet sends "
+        "them after Ctrl+] mode character (mode line goes back), plink -telnet, busybox telnet at connect: use "
+        "plink -raw or nc -C");
     /* No reply: no helo marker (a marker marks the step done). */
     n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, ""); g_free(n);
     n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "10"); g_free(n);
@@ -538,18 +543,17 @@ test_enter_diagnoses(void)
     sess_send(&s, TRUE, SM_TH_ACK, 1, NULL, 0, TRUE, TRUE, "x", 0);        /* 10: "y" */
     n = frame_notes(&s, 5); g_assert_cmpstr(n, ==, "7"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 5, SM_DIAG_CR_NUL), ==,
-        "Enter sent CR NUL (telnet character mode), which ends no line: the server reads a line up to LF, so it "
-        "has received no line end yet and what is typed next joins this line. In telnet press Ctrl+] and type "
-        "\"toggle crlf\", or use line mode (\"mode line\")");
+        "Enter sent CR NUL (telnet character mode), which ends no line: the server reads a line up to LF, so what "
+        "is typed next joins this line. In telnet press Ctrl+] and type \"toggle crlf\", or use line mode "
+        "(\"mode line\")");
     g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_ERROR_REPLY), ==,
-        "The server could not read the line it received, \"quit\\r\\0quit\": 500 \"Error: command \"QUIT\\r\" not "
-        "recognized\": an Enter in the line sent CR NUL or a bare CR, which ends no line, so the server read what "
-        "was typed before and after it as one line. Type the line again with Enter sending CR LF");
+        "The server could not read \"quit\\r\\0quit\": 500 \"Error: command \"QUIT\\r\" not recognized\": an Enter "
+        "in it sent CR NUL or a bare CR, which ends no line. Type the line again with Enter sending CR LF");
     n = frame_notes(&s, 9); g_assert_cmpstr(n, ==, "15"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 9, SM_DIAG_BARE_CR), ==,
-        "Enter sent a bare CR, which ends no line: the server reads a line up to LF, so it has received no line "
-        "end yet and what is typed next joins this line. With socat add the crnl option "
-        "(socat -,raw,echo=0,crnl TCP:host:25), with nc use nc -C, or press Ctrl+J to send the LF");
+        "Enter sent a bare CR, which ends no line: the server reads a line up to LF, so what is typed next joins "
+        "this line. With socat add the crnl option (socat -,raw,echo=0,crnl TCP:host:25), with nc use nc -C, or "
+        "press Ctrl+J (LF)");
     n = frame_notes(&s, 10); g_assert_cmpstr(n, ==, ""); g_free(n);
     g_assert_true(sm_conv_amended(s.c) == frame(&s, 9));
     sess_free(&s);
@@ -576,13 +580,12 @@ test_telnet_inside_line(void)
     sess_line(&s, FALSE, "500 5.5.2 Error: command not recognized", FALSE);     /* 8 */
     n = frame_notes(&s, 6); g_assert_cmpstr(n, ==, "9"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 6, SM_DIAG_TELNET_NEGOTIATION), ==,
-        "Telnet command <IAC AYT> sent in the middle of a line: the SMTP server does not speak telnet and reads the "
-        "bytes as part of this line, which it will not understand. telnet sends them for Ctrl+] send, a mode "
-        "change or a window resize; if the line gets an error reply, type it again");
+        "Telnet command <IAC AYT> inside a line (from telnet's Ctrl+] send, a mode change or a window resize): the "
+        "SMTP server reads the bytes as part of the line. If it gets an error reply, type it again");
     g_assert_cmpstr(frame_note_text(&s, 8, SM_DIAG_ERROR_REPLY), ==,
-        "The server could not read the line it received, \"helo lab.\\xff\\xf6example\": 500 5.5.2 \"Error: command "
-        "not recognized\": the line holds the telnet command bytes <IAC AYT>, which the server read as characters "
-        "of the command. Type the line again without a telnet command in it (nc -C and plink -raw send none)");
+        "The server could not read \"helo lab.\\xff\\xf6example\": 500 5.5.2 \"Error: command not recognized\": it "
+        "read the telnet bytes <IAC AYT> as characters. Type the line again without them (nc -C and plink -raw send "
+        "none)");
     sess_free(&s);
 }
 
@@ -631,8 +634,8 @@ test_midstream_and_unsolicited(void)
     g_assert_cmpstr(st, ==, "unknown/ack unknown-reply/reply noop/line noop-reply/reply noop-reply/ack");
     g_free(st);
     g_assert_cmpstr(frame_note_text(&s, 2, SM_DIAG_ERROR_REPLY), ==,
-        "The server closes the session with 421 \"timeout\", with no command waiting: it waited too long for the "
-        "next command. Type each line without long pauses; connect again and start over");
+        "The server closes the session: 421 \"timeout\" (no command waiting): it waited too long for a command. "
+        "Connect again and type each line without long pauses");
     g_assert_null(frame_note_text(&s, 5, SM_DIAG_NO_QUIT));
     sess_free(&s);
 
@@ -726,9 +729,8 @@ test_markers_on_success(void)
     n = failed_attempts(&s, SM_ST_QUIT); g_assert_cmpstr(n, ==, "11"); g_free(n);
     /* The 500 to the typo says what the server received. */
     g_assert_cmpstr(frame_note_text(&s, 12, SM_DIAG_ERROR_REPLY), ==,
-        "The server could not read the line it received, \"quix\\x7ft\": 500 5.5.2 \"Error: command not "
-        "recognized\". Type the command again as RFC 5321 spells it, as in \"HELO lab.example\", "
-        "\"MAIL FROM:<you@lab.example>\"");
+        "The server could not read \"quix\\x7ft\": 500 5.5.2 \"Error: command not recognized\". Type the command "
+        "again as RFC 5321 spells it, as in \"HELO lab.example\", \"MAIL FROM:<you@lab.example>\"");
     g_assert_true(sm_conv_complete(s.c));
     g_assert_true(frame(&s, 15)->completes);
     sess_free(&s);
@@ -810,9 +812,8 @@ test_malformed_reply(void)
     g_assert_cmpuint(links(&s, 6)->ex->reply_frame, ==, 7);
     n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "12,16,12"); g_free(n);
     g_assert_cmpstr(frame_note_text(&s, 7, SM_DIAG_MALFORMED_REPLY), ==,
-        "Server line without a reply code: \"1+l\\x07\"\". Every SMTP reply line starts with a three-digit "
-        "code, so this line answers no command: it is a piece of a reply that a bare LF split (a server echoing "
-        "the client's bytes can do that), or the port does not speak SMTP");
+        "Server line without a reply code: \"1+l\\x07\"\". It answers no command: it is a piece of a reply that a "
+        "bare LF split (a server echoing the client's bytes can do that), or the port does not speak SMTP");
     g_assert_null(links(&s, 10));
     g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 10))), ==, "data-reply");
     g_assert_cmpuint(links(&s, 8)->ex->reply_frame, ==, 11);
@@ -840,10 +841,9 @@ test_one_direction(void)
     g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 5))), ==, "message");
     g_assert_cmpstr(sm_stage_name(sm_frame_stage(s.st, frame(&s, 6))), ==, "quit");
     n = final_notes(&s, 1);
-    g_assert_cmpstr(n, ==, "17:Only the client's side of this connection is in the capture (7 frames): the server's "
-                           "frames are missing, so no reply, greeting or closing reply can be shown, and no note that "
-                           "needs them is raised. Capture where both directions pass (on the client or the server "
-                           "itself, with a filter such as \"tcp port 25\", not \"dst port\" or \"src port\")");
+    g_assert_cmpstr(n, ==, "17:Only the client's side is captured (7 frames): no reply (greeting, closing) can be "
+                           "shown, nor a note that needs one. Capture both directions, on the client or server: "
+                           "filter \"tcp port 25\", not \"dst port 25\"");
     g_free(n);
     n = final_notes(&s, 3); g_assert_cmpstr(n, ==, ""); g_free(n);
     n = frame_notes(&s, 3); g_assert_cmpstr(n, ==, ""); g_free(n);
@@ -919,6 +919,388 @@ test_advice(void)
     sess_free(&s);
 }
 
+/* Every marker and diagnosis whole in Wireshark: an expert message is
+ * written into ITEM_LABEL_LENGTH (240) bytes with its NUL, so Wireshark keeps
+ * 239 and cuts the rest, in the GUI and in tshark's _ws.expert.message. A
+ * 239-byte text cannot be told from a cut one: a text must be shorter. */
+#define LABEL_KEEPS 239
+
+typedef struct {
+    sm_note_kind_t kind;
+    char *text;
+} text_t;
+
+static void
+add_text(sm_note_kind_t kind, const char *text, void *user)
+{
+    text_t t;
+
+    t.kind = kind;
+    t.text = g_strdup(text);
+    g_array_append_val((GArray *)user, t);
+}
+
+/* Every note of every frame of the session, those of a second pass too. */
+static void
+sess_texts(sess_t *s, GArray *out)
+{
+    guint i;
+
+    for (i = 0; i < s->frames->len; i++) {
+        const sm_frame_t *f = (const sm_frame_t *)g_ptr_array_index(s->frames, i);
+        const sm_note_t *n;
+        for (n = sm_frame_notes(s->st, f); n; n = n->next)
+            add_text(n->kind, sm_note_text(n, f->num, s->a), out);
+        sm_final_notes(s->st, f, s->a, add_text, out);
+    }
+    sess_free(s);
+}
+
+/* The longest texts: frame numbers of 10 digits, port 65535. */
+static void
+sess_init_worst(sess_t *s)
+{
+    sess_init_port(s, 65535);
+    s->num = 999999999;
+}
+
+/* prefix, then 70 bytes of fill: more than messages quote (60 bytes), each
+ * written as 4 characters ("\x81"). */
+static const char *
+worst(sess_t *s, const char *prefix, guint8 fill)
+{
+    char *t = (char *)wmem_alloc(s->a, strlen(prefix) + 71);
+    size_t n = strlen(prefix);
+
+    memcpy(t, prefix, n);
+    memset(t + n, fill, 70);
+    t[n + 70] = '\0';
+    return t;
+}
+
+/* A command line as typed (edited) and as received (raw), carried by
+ * 4294967295 segments, and its reply. */
+static void
+sess_exchange(sess_t *s, const char *raw, const char *edited, const char *reply)
+{
+    sm_line_in_t *l = wmem_new(s->a, sm_line_in_t);
+
+    *l = mkline(raw, edited, 0, G_MAXUINT32);
+    sess_send(s, TRUE, SM_TH_ACK, l->total_len, l, 1, FALSE, FALSE, NULL, 0);
+    if (reply)
+        sess_line(s, FALSE, reply, FALSE);
+}
+
+static void
+sess_fin(sess_t *s, gboolean client)
+{
+    sess_send(s, client, SM_TH_FIN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+}
+
+/* Quotes of 60 bytes that each escape to 4 characters: a command (0x81), a
+ * line as received (0x82), a reply's text (0x83), a line without a code
+ * (0x84), a line as meant (0x85); telnet commands with the longest names. */
+#define CMD(p) worst(&s, p, 0x81)
+#define RAW(p) worst(&s, p, 0x82)
+#define REPLY(p) worst(&s, p, 0x83)
+#define TELNET_LONGEST "<IAC WONT Output Carriage-Return Disposition>"
+
+/* Drives the stage machine to every text it writes, with the longest
+ * variable parts, into out. */
+static void
+worst_case_texts(GArray *out)
+{
+    sess_t s;
+    sm_line_in_t *l;
+    char *iacs;
+    guint i;
+
+    /* The lab: every marker. */
+    sess_init_worst(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);
+    sess_exchange(&s, CMD("helo "), NULL, "250 x");
+    sess_exchange(&s, CMD("quit "), NULL, "221 x");
+    sess_texts(&s, out);
+
+    /* The port: refused, a SYN sent again (time stamps far apart), a SYN
+     * never answered. */
+    sess_init_worst(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    sess_send(&s, FALSE, SM_TH_RST | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    sess_texts(&s, out);
+    sess_init_worst(&s);
+    s.t = 9.2e18;
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    s.next[0]--;
+    s.t = 0;
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    sess_texts(&s, out);
+    sess_init_worst(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    sess_texts(&s, out);
+
+    /* Typing: Enter presses, telnet commands, erase keys, HELO and EHLO
+     * without a domain, lines never answered, the client closing. */
+    sess_init_worst(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);
+    s.enters_crnul = 1;
+    s.enters_cr = 1;
+    sess_key(&s, "x", FALSE);
+    s.telnet_text = TELNET_LONGEST TELNET_LONGEST TELNET_LONGEST TELNET_LONGEST "...";
+    sess_send(&s, TRUE, SM_TH_ACK, 15, NULL, 0, TRUE, TRUE, "x", 5);
+    s.telnet_text = TELNET_LONGEST TELNET_LONGEST TELNET_LONGEST TELNET_LONGEST "...";
+    s.telnet_in_line = TRUE;
+    sess_send(&s, TRUE, SM_TH_ACK, 15, NULL, 0, TRUE, TRUE, "x", 5);
+    s.telnet_text = TELNET_LONGEST;
+    sess_send(&s, TRUE, SM_TH_ACK, 3, NULL, 0, TRUE, TRUE, "x", 1);
+    l = wmem_new(s.a, sm_line_in_t);
+    *l = mkline(RAW(""), worst(&s, "", 0x85), G_MAXUINT32, G_MAXUINT32);
+    sess_send(&s, TRUE, SM_TH_ACK, 2, l, 1, TRUE, FALSE, NULL, 0);
+    sess_exchange(&s, "HELO", NULL, NULL);
+    sess_exchange(&s, "EHLO", NULL, NULL);
+    sess_exchange(&s, worst(&s, CMD(""), '\r'), NULL, NULL);
+    sess_fin(&s, TRUE);
+    sess_texts(&s, out);
+
+    /* Negative replies, with enhanced codes of 10 characters (" 5.999.999"). */
+    sess_init_worst(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);
+    sess_exchange(&s, CMD("MAIL FROM:"), NULL, REPLY("530 5.999.999 starttls"));
+    sess_exchange(&s, worst(&s, RAW(""), '\r'), "x", REPLY("500 5.999.999 "));
+    iacs = (char *)wmem_alloc(s.a, 3 * 30 + 1);
+    for (i = 0; i < 30; i++)
+        memcpy(iacs + 3 * i, "\xff\xfc\x0c", 3); /* IAC WONT Output Horizontal Tab Disposition */
+    iacs[90] = '\0';
+    sess_exchange(&s, iacs, "x", REPLY("500 5.999.999 "));
+    sess_exchange(&s, "DATA", NULL, "354 go ahead");
+    sess_exchange(&s, ".", NULL, REPLY("554 5.999.999 "));
+    sess_exchange(&s, "DATA", NULL, "354 go ahead");
+    sess_exchange(&s, ".", NULL, REPLY("451 4.999.999 "));
+    sess_exchange(&s, CMD("RCPT TO:"), NULL, REPLY("554 5.7.999 relay"));
+    sess_exchange(&s, CMD("MAIL FROM:"), NULL, REPLY("553 5.7.999 "));
+    sess_exchange(&s, CMD("EXPN "), NULL, REPLY("502 5.999.999 "));
+    sess_exchange(&s, CMD("MAIL "), NULL, REPLY("501 5.999.999 "));
+    sess_exchange(&s, CMD("RCPT TO:"), NULL, REPLY("503 5.999.999 "));
+    sess_exchange(&s, CMD("RCPT TO:"), NULL, REPLY("550 5.999.999 "));
+    sess_exchange(&s, CMD("VRFY "), NULL, REPLY("451 4.999.999 "));
+    sess_exchange(&s, CMD("VRFY "), NULL, REPLY("554 5.999.999 "));
+    sess_line(&s, FALSE, REPLY("500 5.999.999 "), FALSE);
+    sess_line(&s, FALSE, REPLY("451 4.999.999 "), FALSE);
+    sess_line(&s, FALSE, worst(&s, "", 0x84), FALSE);
+    sess_texts(&s, out);
+
+    /* 421 and 521 close the session: to a command or to none, at a
+     * timeout (after the longest silence) or not; then the server's FIN. */
+    for (i = 0; i < 6; i++) {
+        static const char *const code[] = { "421 4.999.999 timeout", "421 4.999.999 timeout", "421 4.999.999 ",
+                                            "421 4.999.999 ", "521 5.5.999 ", "521 5.999.999 " };
+        sess_init_worst(&s);
+        sess_handshake(&s);
+        sess_line(&s, FALSE, "220 x", FALSE);
+        s.t = 9.2e18;
+        sess_exchange(&s, CMD("NOOP "), NULL, i % 2 ? "250 x" : NULL);
+        s.t = 0;
+        sess_line(&s, FALSE, REPLY(code[i]), FALSE);
+        sess_fin(&s, FALSE);
+        sess_texts(&s, out);
+    }
+
+    /* A greeting that refuses the session, and what the server refuses
+     * after it. */
+    sess_init_worst(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, REPLY("554 5.999.999 "), FALSE);
+    sess_exchange(&s, CMD("MAIL FROM:"), NULL, REPLY("550 5.999.999 "));
+    sess_texts(&s, out);
+
+    /* The server closes: without a greeting, after the greeting, inside a
+     * reply. */
+    sess_init_worst(&s);
+    sess_handshake(&s);
+    sess_fin(&s, FALSE);
+    sess_texts(&s, out);
+    sess_init_worst(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);
+    sess_fin(&s, FALSE);
+    sess_texts(&s, out);
+    sess_init_worst(&s);
+    sess_handshake(&s);
+    sess_line(&s, FALSE, "220-x", FALSE);
+    sess_fin(&s, FALSE);
+    sess_texts(&s, out);
+
+    /* One direction captured: the client's, the server's. */
+    sess_init_worst(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
+    s.next[1]++;
+    sess_ack(&s, TRUE);
+    sess_exchange(&s, CMD("helo "), NULL, NULL);
+    sess_texts(&s, out);
+    sess_init_worst(&s);
+    sess_line(&s, FALSE, "220 x", FALSE);
+    sess_line(&s, FALSE, "250 x", FALSE);
+    sess_texts(&s, out);
+}
+
+/* Each text the stage machine writes: what it ends with (its advice, whole)
+ * and the quotes it must keep something of (at least 5 escaped bytes, or
+ * the start of a telnet command). */
+static const struct {
+    sm_note_kind_t kind;
+    const char *tail;
+    const char *keeps;
+} expected_texts[] = {
+    { SM_MARK_HANDSHAKE, "ACK (frame 1000000002)", "" },
+    { SM_MARK_BANNER, "the client may send HELO or EHLO", "" },
+    { SM_MARK_HELO, "accepted with 250 in frame 1000000005", "\x81" },
+    { SM_MARK_HELO_REPLY, "(frame 1000000004) with 250", "\x81" },
+    { SM_MARK_QUIT, "answered 221 in frame 1000000007", "\x81" },
+    { SM_MARK_QUIT_REPLY, "with 221 (closing): the connection closes next", "" },
+    { SM_DIAG_PORT_BLOCKED, "with RST. Nothing accepts connections on that port, or a firewall rejects them; port 25 is "
+                            "often blocked by ISPs: try port 587", "" },
+    { SM_DIAG_PORT_BLOCKED, "s after frame 1000000000. A firewall drops it; port 25 is often blocked by ISPs: try "
+                            "port 587", "" },
+    { SM_DIAG_PORT_BLOCKED, "got no answer in this capture. A firewall may drop it; port 25 is often blocked by ISPs: "
+                            "try port 587", "" },
+    { SM_DIAG_CR_NUL, "In telnet press Ctrl+] and type \"toggle crlf\", or use line mode (\"mode line\")", "" },
+    { SM_DIAG_BARE_CR, "with nc use nc -C, or press Ctrl+J (LF)", "" },
+    { SM_DIAG_TELNET_NEGOTIATION, "at connect: use plink -raw or nc -C", "<" },
+    { SM_DIAG_TELNET_NEGOTIATION, "If it gets an error reply, type it again", "<" },
+    { SM_DIAG_EDITING, "Type the line again without corrections", "\x82\x85" },
+    { SM_DIAG_HELO_NO_DOMAIN, "as in \"HELO lab.example\"; servers may answer 501", "" },
+    { SM_DIAG_HELO_NO_DOMAIN, "as in \"EHLO lab.example\"; servers may answer 501", "" },
+    { SM_DIAG_STARTTLS_REQUIRED, "send STARTTLS, then EHLO again over TLS, for example with openssl s_client "
+                                 "-starttls smtp", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "an Enter in it sent CR NUL or a bare CR, which ends no line. Type the line again with "
+                           "Enter sending CR LF", "\x82\x83" },
+    { SM_DIAG_ERROR_REPLY, "as characters. Type the line again without them (nc -C and plink -raw send none)",
+      "\xff\x83<" },
+    { SM_DIAG_ERROR_REPLY, "\".\"): it will not deliver it; the reply says why (content, size, sender, recipients or "
+                           "policy)", "\x83" },
+    { SM_DIAG_ERROR_REPLY, "\".\"): it may take it later: send it again in a while", "\x83" },
+    { SM_DIAG_ERROR_REPLY, "the server does not relay mail to other domains: send to an address the server itself "
+                           "takes mail for", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "authenticate first (AUTH, after STARTTLS where the server requires it), or use a server "
+                           "that accepts mail from you", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "(RFC 5321 lets servers refuse VRFY, EXPN and HELP); go on without it", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "Type the command again as RFC 5321 spells it, as in \"HELO lab.example\", "
+                           "\"MAIL FROM:<you@lab.example>\"", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "Send the steps in order: HELO or EHLO, MAIL FROM, RCPT TO, DATA", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "check the address (or size) the reply names", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "the server may accept it later; send it again in a while", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "the server will not accept it as sent; the reply says why", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "it answers no line of the capture (one sent before the capture began, or bytes that ended "
+                           "no line)", "\x83" },
+    { SM_DIAG_ERROR_REPLY, "s of client silence: it waited too long for a command. Connect again and type each line "
+                           "without long pauses", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "(no command waiting), after -9.20e+18 s of client silence: it waited too long for a "
+                           "command. Connect again and type each line without long pauses", "\x83" },
+    { SM_DIAG_ERROR_REPLY, "s of client silence. Connect again later and start over", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "it reads no more commands. It could not read that line: type the command as RFC 5321 "
+                           "spells it, then connect again", "\x81\x83" },
+    { SM_DIAG_ERROR_REPLY, "(no command waiting): it reads no more commands. It does not take mail here: use another "
+                           "server", "\x83" },
+    { SM_DIAG_ERROR_REPLY, "it takes no mail from this client (by its address, or it is not in service). Use another "
+                           "server or network", "\x83" },
+    { SM_DIAG_ERROR_REPLY, "it refused this client at its greeting (554) and takes nothing from it. Use another server "
+                           "or network", "\x81\x83" },
+    { SM_DIAG_NO_REPLY, "Wait for each reply before the next line, and keep capturing until it comes", "\x85" },
+    { SM_DIAG_NO_REPLY, "Press Ctrl+J (LF), or set the client to send CR LF", "\x81" },
+    { SM_DIAG_NO_QUIT, "Type QUIT and wait for the 221 before closing", "" },
+    { SM_DIAG_NO_QUIT, "The service is not taking mail now: try again later, or another server", "" },
+    { SM_DIAG_NO_QUIT, "to the connection, without a QUIT read: the server ended the session, and that reply says "
+                       "why", "" },
+    { SM_DIAG_NO_QUIT, "without a QUIT read: the server ended the session, and that reply says why", "\x81" },
+    { SM_DIAG_NO_QUIT, "The server closed the connection without a QUIT read: the server ended the session", "" },
+    { SM_DIAG_MALFORMED_REPLY, "(a server echoing the client's bytes can do that), or the port does not speak SMTP",
+      "\x84" },
+    { SM_DIAG_ONE_DIRECTION, "not \"dst port 65535\"", "" },
+    { SM_DIAG_ONE_DIRECTION, "not \"src port 65535\"", "" },
+};
+
+/* TRUE when text keeps at least 5 escaped bytes of each quote named in keeps. */
+static gboolean
+keeps_quotes(const char *text, const char *keeps)
+{
+    for (; *keeps; keeps++) {
+        char *five;
+        gboolean has;
+        if (*keeps == '<') {
+            has = strstr(text, "<IAC WONT Output") != NULL;
+        } else {
+            five = g_strdup_printf("\\x%02x\\x%02x\\x%02x\\x%02x\\x%02x", (guint8)*keeps, (guint8)*keeps,
+                                   (guint8)*keeps, (guint8)*keeps, (guint8)*keeps);
+            /* The telnet bytes of a line: IAC WONT, then the option. */
+            if ((guint8)*keeps == 0xff)
+                strcpy(five, "\\xff\\xfc\\x0c\\xff\\xfc");
+            has = strstr(text, five) != NULL;
+            g_free(five);
+        }
+        if (!has)
+            return FALSE;
+    }
+    return TRUE;
+}
+
+static void
+test_texts_fit(void)
+{
+    GArray *texts = g_array_new(FALSE, FALSE, sizeof(text_t));
+    gboolean kinds[SM_NOTE_COUNT] = { FALSE };
+    guint i, j, too_long = 0, longest[SM_NOTE_COUNT] = { 0 };
+
+    worst_case_texts(texts);
+
+    /* None is cut: each is shorter than what Wireshark keeps. The
+     * one-direction note counts frames: up to 10 digits. */
+    for (i = 0; i < texts->len; i++) {
+        const text_t *t = &g_array_index(texts, text_t, i);
+        size_t len = strlen(t->text);
+        if (t->kind == SM_DIAG_ONE_DIRECTION) {
+            const char *count = strchr(t->text, '(');
+            g_assert_nonnull(count);
+            len += 10 - strspn(count + 1, "0123456789");
+        }
+        if (len >= LABEL_KEEPS) {
+            g_test_message("cut by Wireshark (%zu bytes): %s", len, t->text);
+            too_long++;
+        }
+        g_test_message("%3zu %s: %s", len, sm_note_name(t->kind), t->text);
+        kinds[t->kind] = TRUE;
+        longest[t->kind] = MAX(longest[t->kind], (guint)len);
+    }
+    for (i = 0; i < SM_NOTE_COUNT; i++)
+        g_test_message("%-32s longest %u bytes", sm_note_name((sm_note_kind_t)i), longest[i]);
+    g_assert_cmpuint(too_long, ==, 0);
+
+    /* Every kind was written, and every text whole: its advice at its end,
+     * and something of each quote in it. */
+    for (i = 0; i < SM_NOTE_COUNT; i++) {
+        if (!kinds[i])
+            g_test_message("never written: %s", sm_note_name((sm_note_kind_t)i));
+        g_assert_true(kinds[i]);
+    }
+    for (j = 0; j < G_N_ELEMENTS(expected_texts); j++) {
+        gboolean found = FALSE;
+        for (i = 0; i < texts->len && !found; i++) {
+            const text_t *t = &g_array_index(texts, text_t, i);
+            found = t->kind == expected_texts[j].kind && g_str_has_suffix(t->text, expected_texts[j].tail) &&
+                    keeps_quotes(t->text, expected_texts[j].keeps);
+        }
+        if (!found)
+            g_test_message("no %s text ends \"%s\" keeping its quotes", sm_note_name(expected_texts[j].kind),
+                           expected_texts[j].tail);
+        g_assert_true(found);
+    }
+    for (i = 0; i < texts->len; i++)
+        g_free(g_array_index(texts, text_t, i).text);
+    g_array_free(texts, TRUE);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -941,5 +1323,6 @@ main(int argc, char **argv)
     g_test_add_func("/stage_machine/one_direction", test_one_direction);
     g_test_add_func("/stage_machine/several_stages", test_several_stages);
     g_test_add_func("/stage_machine/advice", test_advice);
+    g_test_add_func("/stage_machine/texts_fit", test_texts_fit);
     return g_test_run();
 }
