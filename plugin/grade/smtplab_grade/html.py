@@ -45,14 +45,17 @@ def cut(s, n):
     return s if len(s) <= n else s[:n - 1] + '…'
 
 
-def ladder_svg(session, colours):
+def ladder_svg(session, colours, uid):
+    """The ladder; uid makes its arrowhead's id unique in the page (an id
+    shared by all ladders points every arrow at the first ladder's marker,
+    which draws nothing when that ladder is hidden)."""
     steps = session['ladder']
     row, top, cx, sx, width = 24, 34, 190, 520, 900
     h = top + row * len(steps) + 10
     out = ['<svg class="ladder" xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img" '
            'aria-label="ladder of connection %d">' % (width, h, session['session'])]
-    out.append('<defs><marker id="ah" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
-               'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>')
+    out.append('<defs><marker id="ah%s" viewBox="0 0 10 10" refX="10" refY="5" markerWidth="7" markerHeight="7" '
+               'orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="#333"/></marker></defs>' % uid)
     out.append('<text x="%d" y="14" text-anchor="middle" class="end">client %s</text>' % (cx, esc(session['client'])))
     out.append('<text x="%d" y="14" text-anchor="middle" class="end">server %s</text>' % (sx, esc(session['server'])))
     out.append('<line x1="%d" y1="20" x2="%d" y2="%d" stroke="#888"/>' % (cx, cx, h - 4))
@@ -68,8 +71,8 @@ def ladder_svg(session, colours):
         if s['kind'] != 'mark':
             x1, x2 = (cx, sx) if s['dir'] == 'c2s' else (sx, cx)
             dash = ' stroke-dasharray="4 3"' if s['kind'] == 'enter' else ''
-            out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333" marker-end="url(#ah)"%s/>' % (
-                x1, y + 10, x2, y + 10, dash))
+            out.append('<line x1="%d" y1="%d" x2="%d" y2="%d" stroke="#333" marker-end="url(#ah%s)"%s/>' % (
+                x1, y + 10, x2, y + 10, uid, dash))
             out.append('<text x="%d" y="%d" text-anchor="middle" class="l">%s</text>' % (
                 (cx + sx) // 2, y + 6, esc(cut(s['label'], 52))))
         if s.get('diagnoses'):
@@ -187,7 +190,7 @@ def write_html(path, doc):
         p.append('<p>connection %d of %d, %d/%d activities, %s</p>' % (
             sess['session'], len(rec['sessions']), sess['score'], MAX_SCORE,
             'complete' if sess['complete'] else 'incomplete'))
-        p.append(ladder_svg(sess, colours))
+        p.append(ladder_svg(sess, colours, 's%d' % i))
         if sess['diagnoses']:
             p.append('<ul class="diagnoses">%s</ul>' % ''.join(
                 '<li>frame %d: <b>%s</b>: %s</li>' % (d['frame'], esc(short_diag(d['name'])), esc(d['message']))
