@@ -2,12 +2,17 @@
 """Runs a command and prints its wall time (s) and the peak, over the run,
 of the summed resident memory (KiB) of the command and all its descendants,
 sampled from /proc every 50 ms (short-lived children are seen if they live
-at least one tick; tshark lives about 0.4 s). Exits with the command's status.
+at least one tick; tshark lives about 0.4 s), and the CPU time the rest of
+the machine used meanwhile (busy time in /proc/stat minus the command's and
+this sampler's own), which tells a disturbed run. Exits with the command's
+status.
 
-Usage: peak-mem.py OUT_FILE -- CMD...     (OUT_FILE gets "wall_s<TAB>peak_kib")
+Usage: peak-mem.py OUT_FILE -- CMD...
+       (OUT_FILE gets "wall_s<TAB>peak_kib<TAB>other_cpu_s")
 SPDX-License-Identifier: GPL-2.0-or-later
 """
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -38,18 +43,31 @@ def tree_rss(root):
     return total
 
 
+def busy_s():
+    """Busy CPU time of the whole machine so far, in seconds."""
+    with open('/proc/stat') as f:
+        v = [int(x) for x in f.readline().split()[1:]]
+    return (v[0] + v[1] + v[2] + v[5] + v[6] + v[7]) / os.sysconf('SC_CLK_TCK')
+
+
 def main():
     out, cmd = sys.argv[1], sys.argv[sys.argv.index('--') + 1:]
-    t0 = time.monotonic()
+    me0 = resource.getrusage(resource.RUSAGE_SELF)
+    b0, t0 = busy_s(), time.monotonic()
     p = subprocess.Popen(cmd)
-    peak = 0
-    while p.poll() is None:
+    peak, status = 0, None
+    while status is None:
         peak = max(peak, tree_rss(p.pid))
         time.sleep(0.05)
-    wall = time.monotonic() - t0
+        pid, st, ru = os.wait4(p.pid, os.WNOHANG)
+        if pid:
+            status = os.waitstatus_to_exitcode(st)
+    wall, b1 = time.monotonic() - t0, busy_s()
+    me1 = resource.getrusage(resource.RUSAGE_SELF)
+    own = ru.ru_utime + ru.ru_stime + (me1.ru_utime - me0.ru_utime) + (me1.ru_stime - me0.ru_stime)
     with open(out, 'w') as f:
-        f.write('%.3f\t%d\n' % (wall, peak))
-    return p.returncode
+        f.write('%.3f\t%d\t%.1f\n' % (wall, peak, max(0.0, b1 - b0 - own)))
+    return status
 
 
 if __name__ == '__main__':
