@@ -112,15 +112,19 @@ class Expander:
                 if JUNK.search(rel.replace(os.sep, '/')):
                     self.ignored.append(full)
                     continue
-                if f.lower().endswith('.zip'):
-                    subs.extend(self._zip(full, full, parts))
-                    continue
-                student, sid = name_from_path(parts, f)
-                subs.append(Submission(full, student, sid, path=full))
+                subs.extend(self._file(full, full, parts, f))
         if not found:
             subs.append(Submission(top, stem(os.path.normpath(top)), status='empty',
                                    message='empty folder: no file in it'))
         return subs
+
+    def _file(self, path, display, parts, name):
+        """A file found in a folder or a zip: a zip is opened, anything else
+        is one submission (what it holds is judged when it is dissected)."""
+        if name.lower().endswith('.zip'):
+            return self._zip(path, display, parts)
+        student, sid = name_from_path(parts, name)
+        return [Submission(display, student, sid, path=path)]
 
     def _zip(self, path, display, outer_parts):
         """A zip's members; outer_parts is where the zip itself sat (its LMS folder)."""
@@ -150,11 +154,7 @@ class Expander:
                     subs.append(Submission(shown, student, sid, status='corrupt-zip',
                                            message='could not unpack this member: %s' % e))
                     continue
-                if name.lower().endswith('.zip'):
-                    subs.extend(self._zip(local, shown, parts))
-                    continue
-                student, sid = name_from_path(parts, name)
-                subs.append(Submission(shown, student, sid, path=local))
+                subs.extend(self._file(local, shown, parts, name))
         if not subs:
             student, sid = name_from_path(outer_parts or [os.path.basename(path)], path)
             subs.append(Submission(display, student, sid, status='empty-zip',
