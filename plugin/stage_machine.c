@@ -6,6 +6,7 @@
  */
 #include "stage_machine.h"
 
+#include <stdio.h>
 #include <string.h>
 
 #include "escape.h"
@@ -392,7 +393,7 @@ sm_q(sm_quotes_t *qs, const char *text, gboolean quoted)
 static char *
 sm_seconds(char buf[16], double secs)
 {
-    g_snprintf(buf, 16, secs > -1e6 && secs < 1e6 ? "%.1f" : "%.2e", secs);
+    snprintf(buf, 16, secs > -1e6 && secs < 1e6 ? "%.1f" : "%.2e", secs);
     return buf;
 }
 
