@@ -1,8 +1,9 @@
 # The Debian package, for the Wireshark this build is against:
 #   cd <build> && cpack -G DEB    ->  smtplab_<version>-1+ws<X.Y>_<arch>.deb
 # It installs smtplab.so into that Wireshark's global plugin folder
-# (Wireshark_PLUGIN_INSTALL_DIR/epan), smtplab-grade into <prefix>/bin (its
-# modules into <prefix>/share/smtplab/grade) and the "SMTP Lab" profile into its
+# (Wireshark_PLUGIN_INSTALL_DIR/epan), smtplab-grade and smtplab-lab into
+# <prefix>/bin (their modules into <prefix>/share/smtplab/grade and .../lab,
+# cmake/PythonTool.cmake) and the "SMTP Lab" profile into its
 # global profiles (<prefix>/share/wireshark/profiles/SMTP Lab), and depends on
 # the libwireshark and wireshark-common of the same major.minor.
 # The rules below belong to the component "deb", which `cmake --install`
@@ -15,11 +16,8 @@ file(RELATIVE_PATH _smtplab_plugin_rel "${Wireshark_INSTALL_PREFIX}" "${Wireshar
 install(TARGETS smtplab LIBRARY DESTINATION "${_smtplab_plugin_rel}" COMPONENT deb EXCLUDE_FROM_ALL)
 install(DIRECTORY "${PROJECT_SOURCE_DIR}/plugin/profile/" DESTINATION "share/wireshark/profiles/SMTP Lab"
         COMPONENT deb EXCLUDE_FROM_ALL)
-install(PROGRAMS "${PROJECT_SOURCE_DIR}/plugin/grade/smtplab-grade" DESTINATION bin COMPONENT deb EXCLUDE_FROM_ALL)
-install(DIRECTORY "${PROJECT_SOURCE_DIR}/plugin/grade/smtplab_grade" DESTINATION share/smtplab/grade
-        COMPONENT deb EXCLUDE_FROM_ALL PATTERN "__pycache__" EXCLUDE)
-install(FILES "${PROJECT_SOURCE_DIR}/plugin/profile/colorfilters" DESTINATION share/smtplab/grade/smtplab_grade
-        COMPONENT deb EXCLUDE_FROM_ALL)
+smtplab_python_tool_deb(grade FILES "${PROJECT_SOURCE_DIR}/plugin/profile/colorfilters")
+smtplab_python_tool_deb(lab)
 install(FILES "${PROJECT_SOURCE_DIR}/LICENSE" DESTINATION "share/doc/smtplab" RENAME copyright
         COMPONENT deb EXCLUDE_FROM_ALL)
 
@@ -80,8 +78,11 @@ else()
            "${_smtplab_libwireshark} (>= ${Wireshark_VERSION}), ${_smtplab_libwsutil} (>= ${Wireshark_VERSION}), ")
 endif()
 set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "tshark | wireshark")
-# smtplab-grade runs tshark and needs Python 3.
+# smtplab-grade runs tshark and needs Python 3. smtplab-lab runs its mail
+# server on aiosmtpd, builds its network with ip and the student types in
+# telnet; it shows the capture in Wireshark, or in tshark with --text.
 set(CPACK_DEBIAN_PACKAGE_DEPENDS "${CPACK_DEBIAN_PACKAGE_DEPENDS}, python3 (>= 3.7)")
+set(CPACK_DEBIAN_PACKAGE_RECOMMENDS "${CPACK_DEBIAN_PACKAGE_RECOMMENDS}, python3-aiosmtpd, iproute2, telnet")
 set(CPACK_STRIP_FILES ON)
 set(CPACK_DEB_COMPONENT_INSTALL ON)
 set(CPACK_COMPONENTS_ALL deb)
