@@ -17,7 +17,9 @@ each reply, and any frame that carries a stage marker (+) or a diagnosis
 
 SPDX-License-Identifier: GPL-2.0-or-later
 """
+import codecs
 import json
+import os
 
 NAMES = {}      # address -> name shown ("student", "mail.lab"), set by the caller
 ROLES_SHOWN = {'syn', 'syn-ack', 'fin', 'rst', 'line', 'reply', 'data'}
@@ -134,22 +136,40 @@ def row(pkt):
 
 
 def follow(stream, write):
-    """Reads tshark -T json output from stream (line by line, as tshark
-    flushes it with -l) and writes each frame's rows with write(text)."""
-    buf = None
-    for raw in stream:
-        line = raw.decode('utf-8', errors='replace') if isinstance(raw, bytes) else raw
-        s = line.rstrip('\n')
-        if s == '  {':
-            buf = [s]
+    """Reads tshark -T json output from stream and writes each frame's rows
+    with write(text) as soon as the frame's object is complete. tshark -l
+    flushes each frame, but writes the newline after a frame's closing
+    brace only with the next frame: so the stream is read as it comes, not
+    line by line, and a pending "  }" ends the frame."""
+    decoder = codecs.getincrementaldecoder('utf-8')(errors='replace')
+    fd = stream.fileno()
+    pending, buf = '', None
+
+    def take(line):
+        nonlocal buf
+        if line == '  {':
+            buf = [line]
         elif buf is not None:
-            buf.append(s)
-            if s in ('  }', '  },'):
+            buf.append(line)
+            if line in ('  }', '  },'):
                 text = '\n'.join(buf).rstrip(',')
                 buf = None
                 try:
                     pkt = json.loads(text, object_pairs_hook=_pairs)
                 except ValueError:
-                    continue
+                    return
                 for r in row(pkt):
                     write(r + '\n')
+    while True:
+        data = os.read(fd, 65536)
+        if not data:
+            break
+        lines = (pending + decoder.decode(data)).split('\n')
+        pending = lines.pop()
+        for line in lines:
+            take(line)
+        if buf is not None and pending == '  }':
+            take(pending)
+            pending = ''
+    if pending:
+        take(pending)
