@@ -14,8 +14,10 @@ as_root() { if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi; }
 
 # What builds the plugin and runs it (the demo): Debian's packages, with
 # what cmake/fetch-ws-headers.sh runs to fetch the flow graph's header
-# (gawk, bzip2, xz-utils, patch: a fresh Debian 12 may lack them).
-packages=(cmake make gcc libc6-dev libglib2.0-dev libwireshark-dev wireshark-dev tshark gawk bzip2 xz-utils patch)
+# (gawk, bzip2, xz-utils, patch: a fresh Debian 12 may lack them), and what
+# smtplab-lab, the practice lab, runs: its mail server (python3-aiosmtpd),
+# its private network (iproute2) and the student's client (telnet).
+packages=(cmake make gcc libc6-dev libglib2.0-dev libwireshark-dev wireshark-dev tshark gawk bzip2 xz-utils patch python3-aiosmtpd iproute2 telnet)
 if [ "$mode" = test ]; then
     # The tests' own needs: tools the scripts call (util-linux: setpriv,
     # unshare; diffutils), and
@@ -26,13 +28,15 @@ if [ "$mode" = test ]; then
     packages+=(debootstrap dpkg-dev file)
     # tests/gui (the real Wireshark GUI under Xvfb) and tests/live (live capture in a network namespace).
     # tests/gui reads the GUI's windows through AT-SPI (a private session bus).
-    packages+=(wireshark-qt xvfb xdotool imagemagick iproute2 python3-aiosmtpd)
+    packages+=(wireshark-qt xvfb xdotool imagemagick)
     packages+=(at-spi2-core python3-pyatspi dbus-daemon dbus-bin)
     # tests/hostile (capture generator, peak memory), tests/fuzz (libFuzzer with clang,
     # ASan/UBSan runtimes come with gcc), tests/valgrind.
     packages+=(python3 time clang-14 libclang-rt-14-dev valgrind)
     # tests/grade: smtplab-grade's HTML page in a real browser (headless).
     packages+=(chromium)
+    # tests/lab: smtplab-lab driven through a terminal multiplexer.
+    packages+=(tmux)
 fi
 missing=()
 for p in "${packages[@]}"; do
