@@ -13,7 +13,8 @@
 #   - the truth: the lines the mail server logged as read, in order, are the
 #     capture's command lines (keystroke.line), and the lines it logged as
 #     written are the capture's reply lines;
-#   - smtplab-grade on the saved capture: its complete and diagnoses columns.
+#   - smtplab-grade on the saved capture: its student (the login, from the
+#     file's name), complete and diagnoses columns.
 # Usage: check-lab.sh <build dir> <source dir> <scenario> [user]
 #   user: the whole lab as an unprivileged user (nobody, when run as root),
 #   with the plugin and profile installed in that user's home as
@@ -312,8 +313,8 @@ WIRESHARK_PLUGIN_DIR="$build/plugins" "$src/plugin/grade/smtplab-grade" "${grade
     -o "$work/grades" --progress never "$saved" >/dev/null || die "smtplab-grade failed"
 got=$(/usr/bin/python3 -c 'import csv, sys
 r = next(csv.DictReader(open(sys.argv[1])))
-print(r["complete"] + "," + r["diagnoses"])' "$work/grades/grades.csv")
-[ "$got" = "$graded" ] || die "smtplab-grade: complete,diagnoses got \"$got\", want \"$graded\""
+print(r["student"] + "," + r["complete"] + "," + r["diagnoses"])' "$work/grades/grades.csv")
+[ "$got" = "$login,$graded" ] || die "smtplab-grade: student,complete,diagnoses got \"$got\", want \"$login,$graded\""
 
 ok=1; [ -n "${SMTPLAB_KEEP:-}" ] && cp "$saved" "$work/s/lab.out" "$SMTPLAB_KEEP/"
 log "PASS: $scenario as $login: $(T -T fields -e frame.number | wc -l) frames, stages $stages, diagnoses ${diags:-none}, graded $graded, in $((SECONDS - start)) s"

@@ -32,8 +32,13 @@ class Submission:
     notes: List[str] = field(default_factory=list)
 
 
+# The name smtplab-lab saves a capture under: smtplab-<login>-<YYYYmmdd-HHMMSS>.
+LAB_CAPTURE = re.compile(r'^smtplab-(?P<login>.+)-\d{8}-\d{6}$')
+
+
 def stem(name):
-    """The student name a bare file gives: its name without capture suffixes."""
+    """The student name a bare file gives: its name without capture suffixes;
+    the login, for a capture saved by smtplab-lab."""
     base = os.path.basename(name)
     low = base.lower()
     changed = True
@@ -43,7 +48,8 @@ def stem(name):
             if low.endswith(suf) and len(low) > len(suf):
                 base, low = base[:-len(suf)], low[:-len(suf)]
                 changed = True
-    return base
+    m = LAB_CAPTURE.match(base)
+    return m.group('login') if m else base
 
 
 def name_from_path(parts, fallback):
