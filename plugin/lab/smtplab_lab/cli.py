@@ -55,15 +55,30 @@ def state_path():
 
 def read_state(alive=True):
     """The running lab's record (the network's first process, its work
-    folder), or None; with alive=False also a record whose lab is gone."""
+    folder), or None; with alive=False also a record whose lab is gone.
+    Only a file of our own counts (it may be in a shared /tmp)."""
     try:
-        with open(state_path()) as f:
+        fd = os.open(state_path(), os.O_RDONLY | os.O_NOFOLLOW)
+        with os.fdopen(fd) as f:
+            if os.fstat(f.fileno()).st_uid != os.getuid():
+                return None
             st = json.load(f)
         if alive:
             os.kill(st['pid'], 0)
         return st
     except (OSError, ValueError, KeyError, TypeError):
         return None
+
+
+def write_state(st):
+    path = state_path()
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        pass
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
+    with os.fdopen(fd, 'w') as f:
+        json.dump(st, f)
 
 
 def parse_args(argv):
@@ -170,8 +185,14 @@ class Lab:
             if self.net.poll() is not None or time.monotonic() > end:
                 raise LabError('the lab network did not start', self.log_tail())
             time.sleep(0.05)
-        with open(state_path(), 'w') as f:
-            json.dump({'pid': self.inner, 'work': self.work, 'scenario': a.scenario}, f)
+        write_state({'pid': self.inner, 'work': self.work, 'scenario': a.scenario})
+
+    def file_tail(self, name):
+        try:
+            with open(os.path.join(self.work, name), errors='replace') as f:
+                return ' | '.join(f.read().strip().splitlines()[-3:])
+        except OSError:
+            return ''
 
     def log_tail(self):
         out = []
@@ -286,11 +307,17 @@ class Lab:
         else:
             self.start_gui_viewer()
         tee.start()
+        viewer_gone = False
         while not self.stopping.is_set():
             if self.net.poll() is not None:
                 raise LabError('the lab network stopped (exit %s)' % self.net.returncode, self.log_tail())
-            if not a.text and self.viewer.poll() is not None:
-                break
+            if self.viewer.poll() is not None:
+                if not a.text:
+                    break               # Wireshark closed: the lab ends
+                if not viewer_gone:
+                    viewer_gone = True
+                    err('the live view stopped (tshark exit %s); the capture goes on: %s'
+                        % (self.viewer.returncode, self.file_tail('tshark.log')))
             self.stopping.wait(0.2)
         tee.join(0)
         return self.finish(tee)

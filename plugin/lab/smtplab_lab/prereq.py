@@ -32,7 +32,7 @@ def userns_problem():
     if p.returncode == 0:
         return None
     said = p.stderr.decode(errors='replace').strip().splitlines()
-    said = said[-1] if said else 'exit %d' % p.returncode
+    said = said[-1].replace('unshare: ', '', 1) if said else 'exit %d' % p.returncode
     if _read('/proc/sys/kernel/unprivileged_userns_clone') == '0':
         return ('user namespaces are disabled for normal users (kernel.unprivileged_userns_clone = 0; '
                 'unshare: %s)' % said,
