@@ -23,6 +23,10 @@ typedef enum {
     SM_DLG_TLS            /* after STARTTLS and its 220: TLS, nothing to read */
 } sm_dialogue_t;
 
+/* A reply that begins more than this many seconds after what it answers
+ * is slow (smtplab.diag.slow_reply). */
+#define SM_SLOW_REPLY_SECS 3
+
 /* Lines quoted in messages and listed in the report are cut to this many
  * bytes (up to 4 times as many once escaped); a message cuts its quotes
  * further to fit in SM_TEXT_MAX (sm_fit). */
@@ -127,6 +131,8 @@ static const sm_note_info_t sm_notes[SM_NOTE_COUNT] = {
     [SM_DIAG_ONE_DIRECTION] = { "smtplab.diag.one_direction",
                                 "Only one direction of the connection is in the capture", 0,
                                 SM_GROUP_SEQUENCE, SM_SEV_NOTE },
+    [SM_DIAG_SLOW_REPLY] = { "smtplab.diag.slow_reply", "Slow reply: the server took more than 3 s to answer", 0,
+                             SM_GROUP_SEQUENCE, SM_SEV_NOTE },
 };
 
 const sm_note_info_t *
@@ -1068,11 +1074,43 @@ sm_answered_by(sm_conv_t *c, const sp_reply_t *r)
     return ex;
 }
 
+/* On the frame of a reply's first line: the server took more than
+ * SM_SLOW_REPLY_SECS to begin it, after the command line it answers, or
+ * (the greeting) after the handshake the capture holds. A reply that
+ * answers no command (a 421 at a timeout) is not late for anything. */
+static void
+sm_slow_reply(sm_conv_t *c, sm_frame_t *f, const sm_exchange_t *ex)
+{
+    sm_quotes_t qs = { { NULL }, 0 };
+    char secs[16];
+    double took;
+
+    if (ex->cmd_frame) {
+        nstime_t d;
+        nstime_delta(&d, &c->now, &ex->cmd_ts);
+        took = nstime_to_sec(&d);
+        if (took > SM_SLOW_REPLY_SECS)
+            sm_note(c, f, SM_DIAG_SLOW_REPLY, sm_fit(c->scope, &qs, wmem_strdup_printf(NULL,
+                "The server took %s s to answer %s (frame %u): servers may delay replies on purpose (tarpitting "
+                "against spam) or be busy. Wait for each reply before you type the next line",
+                sm_seconds(secs, took), sm_what(&qs, ex), ex->cmd_frame)));
+    } else if (ex->stage == SM_ST_BANNER && c->tcp.synack_num && c->tcp.frames[TT_CLIENT]) {
+        /* The SYN/ACK and a client frame: both sides of the opening. */
+        took = tt_since_open(&c->tcp, &c->now);
+        if (took > SM_SLOW_REPLY_SECS)
+            sm_note(c, f, SM_DIAG_SLOW_REPLY, wmem_strdup_printf(c->scope,
+                "The server took %s s after the connection opened to send its greeting: servers may delay it on "
+                "purpose (against clients that talk first) or be busy. Wait for the 220 before you type",
+                sm_seconds(secs, took)));
+    }
+}
+
 static sm_stage_t
 sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
 {
     sp_reply_t r;
     sm_exchange_t *ex;
+    gboolean first;
 
     if (!sp_parse_reply(l->raw, l->raw_len, &r)) {
         /* No reply code: a piece of a reply split by a bare LF, or not SMTP.
@@ -1087,7 +1125,8 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
         return c->in_reply ? sm_reply_stage(c->in_reply->stage) : SM_ST_UNKNOWN_REPLY;
     }
     ex = c->in_reply;
-    if (!ex)
+    first = !ex;
+    if (first)
         ex = c->in_reply = sm_answered_by(c, &r);
     c->replies++;
     sm_link(c, f, ex, FALSE);
@@ -1095,6 +1134,8 @@ sm_server_line(sm_conv_t *c, sm_frame_t *f, const sm_line_in_t *l)
         c->in_reply = NULL;
         sm_final_reply(c, f, ex, &r, l);
     }
+    if (first)
+        sm_slow_reply(c, f, ex);
     return sm_reply_stage(ex->stage);
 }
 

@@ -93,6 +93,7 @@ typedef enum {
     SM_DIAG_BARE_CR,
     SM_DIAG_MALFORMED_REPLY,
     SM_DIAG_ONE_DIRECTION,
+    SM_DIAG_SLOW_REPLY,
     SM_NOTE_COUNT
 } sm_note_kind_t;
 

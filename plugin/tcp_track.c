@@ -122,10 +122,14 @@ tt_segment(tt_conn_t *t, int dir, guint8 flags, guint32 seq, guint32 ack, guint3
         ev |= TT_EV_SYN_ACK;
         if (!t->synack_num)
             t->synack_num = num;
+        /* The client answers the last SYN/ACK it received. */
+        if (!t->handshake_done)
+            t->open_ts = *ts;
     } else {
         if (dir == TT_CLIENT && (flags & TT_TH_ACK) && t->synack_num && !t->handshake_done &&
             t->base_known[TT_SERVER] && tt_rel(t, TT_SERVER, ack) >= 1) {
             t->handshake_done = TRUE;
+            t->open_ts = *ts;
             ev |= TT_EV_HANDSHAKE;
         }
         if (flags & TT_TH_FIN)
@@ -189,6 +193,15 @@ tt_since_syn(const tt_conn_t *t, const nstime_t *ts)
     nstime_t d;
 
     nstime_delta(&d, ts, &t->syn_ts);
+    return nstime_to_sec(&d);
+}
+
+double
+tt_since_open(const tt_conn_t *t, const nstime_t *ts)
+{
+    nstime_t d;
+
+    nstime_delta(&d, ts, &t->open_ts);
     return nstime_to_sec(&d);
 }
 

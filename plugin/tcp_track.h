@@ -63,6 +63,8 @@ typedef struct {
     guint32 syn_num, synack_num;  /* frame numbers of the first SYN and SYN/ACK, 0: none */
     guint32 syn_count;
     nstime_t syn_ts;
+    nstime_t open_ts;             /* when the connection opened: the client's ACK that completed the
+                                   * handshake, before it the last SYN/ACK (valid once synack_num) */
     gboolean handshake_done;
     gboolean refused;
     gboolean closed;
@@ -93,6 +95,9 @@ gboolean tt_syn_unanswered(const tt_conn_t *t);
 
 /* Seconds between the first SYN and ts. */
 double tt_since_syn(const tt_conn_t *t, const nstime_t *ts);
+
+/* Seconds between the opening of the connection (open_ts) and ts. */
+double tt_since_open(const tt_conn_t *t, const nstime_t *ts);
 
 /* TRUE when, in the whole capture, frames of only one direction were seen
  * although the connection was open: the client's ACKs or the server's

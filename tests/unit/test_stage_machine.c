@@ -16,6 +16,7 @@ typedef struct {
     guint32 num;
     guint32 next[2];   /* next sequence number: client, server */
     double t;
+    gint64 at_ms;      /* when not -1: the next frame's time, exactly, in milliseconds */
     GPtrArray *frames;
     guint32 enters_crnul, enters_cr, bare_cr_frame, chunk_bytes; /* for the next frame sent */
     const char *telnet_text;                        /* for the next frame sent, when not negotiation */
@@ -33,6 +34,7 @@ sess_init_port(sess_t *s, guint16 port)
     s->next[0] = 1000;
     s->next[1] = 5000;
     s->t = 0;
+    s->at_ms = -1;
     s->frames = g_ptr_array_new();
 }
 
@@ -60,10 +62,17 @@ sess_send(sess_t *s, gboolean client, guint8 flags, guint32 len, const sm_line_i
 
     memset(&p, 0, sizeof p);
     p.num = ++s->num;
-    s->t += 0.1;
     nstime_set_zero(&p.ts);
-    p.ts.secs = (time_t)s->t;
-    p.ts.nsecs = (int)((s->t - (double)(time_t)s->t) * 1e9);
+    if (s->at_ms >= 0) {
+        s->t = (double)s->at_ms / 1000;
+        p.ts.secs = (time_t)(s->at_ms / 1000);
+        p.ts.nsecs = (int)(s->at_ms % 1000) * 1000000;
+        s->at_ms = -1;
+    } else {
+        s->t += 0.1;
+        p.ts.secs = (time_t)s->t;
+        p.ts.nsecs = (int)((s->t - (double)(time_t)s->t) * 1e9);
+    }
     p.from_client = client;
     p.flags = flags;
     p.seq = s->next[d];
@@ -650,6 +659,98 @@ test_midstream_and_unsolicited(void)
     sess_free(&s);
 }
 
+/* A server that answers late (tarpitting, a greeting delay): more than 3 s
+ * (strictly) from the handshake to the greeting, or from a command line to
+ * the first line of its reply, on that line's frame. */
+static void
+test_slow_reply(void)
+{
+    static const char *const took[] = {
+        "The server took 3.5 s after the connection opened to send its greeting: servers may delay it on purpose "
+        "(against clients that talk first) or be busy. Wait for the 220 before you type",
+        "The server took 3.5 s to answer \"HELO lab.example\" (frame 6): servers may delay replies on purpose "
+        "(tarpitting against spam) or be busy. Wait for each reply before you type the next line",
+    };
+    sess_t s;
+    char *n;
+
+    sess_init(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);             /* 1 */
+    sess_send(&s, FALSE, SM_TH_SYN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 2 */
+    s.at_ms = 1000;
+    sess_ack(&s, TRUE);                                       /* 3: the handshake complete at 1.0 s */
+    s.at_ms = 4500;
+    sess_line(&s, FALSE, "220 lab.example ESMTP", FALSE);    /* 4: 3.5 s later */
+    sess_ack(&s, TRUE);                                       /* 5 */
+    s.at_ms = 5000;
+    sess_line(&s, TRUE, "HELO lab.example", FALSE);           /* 6 */
+    s.at_ms = 8500;
+    sess_line(&s, FALSE, "250 lab.example", FALSE);           /* 7: 3.5 s later */
+    s.at_ms = 9000;
+    sess_line(&s, TRUE, "NOOP", FALSE);                       /* 8 */
+    s.at_ms = 12000;
+    sess_line(&s, FALSE, "250 OK", FALSE);                    /* 9: 3.0 s later, not more */
+    s.at_ms = 13000;
+    sess_line(&s, TRUE, "EHLO lab.example", FALSE);           /* 10 */
+    s.at_ms = 16001;
+    sess_line(&s, FALSE, "250-lab.example", FALSE);           /* 11: its first line 3.001 s later */
+    s.at_ms = 20000;
+    sess_line(&s, FALSE, "250 SIZE 1000", FALSE);             /* 12: the same reply goes on */
+    s.at_ms = 40000;
+    sess_line(&s, FALSE, "421 4.4.2 timeout", FALSE);         /* 13: no command waits: not late */
+    n = frame_notes(&s, 4); g_assert_cmpstr(n, ==, "1,18"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 4, SM_DIAG_SLOW_REPLY), ==, took[0]);
+    n = frame_notes(&s, 7); g_assert_cmpstr(n, ==, "3,18"); g_free(n);
+    g_assert_cmpstr(frame_note_text(&s, 7, SM_DIAG_SLOW_REPLY), ==, took[1]);
+    n = frame_notes(&s, 9); g_assert_cmpstr(n, ==, ""); g_free(n);
+    n = frame_notes(&s, 11); g_assert_cmpstr(n, ==, "18"); g_free(n);
+    g_assert_true(g_str_has_prefix(frame_note_text(&s, 11, SM_DIAG_SLOW_REPLY),
+                                   "The server took 3.0 s to answer \"EHLO lab.example\" (frame 10): "));
+    n = frame_notes(&s, 12); g_assert_cmpstr(n, ==, ""); g_free(n);
+    n = frame_notes(&s, 13); g_assert_cmpstr(n, ==, "12"); g_free(n);
+    g_assert_cmpstr(sm_diag_name(SM_DIAG_SLOW_REPLY), ==, "slow_reply");
+    g_assert_cmpint(sm_note_info(SM_DIAG_SLOW_REPLY)->severity, ==, SM_SEV_NOTE);
+    g_assert_cmpint(sm_note_info(SM_DIAG_SLOW_REPLY)->group, ==, SM_GROUP_SEQUENCE);
+    sess_free(&s);
+
+    /* A greeting exactly 3.0 s after the handshake is not slow. */
+    sess_init(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);             /* 1 */
+    sess_send(&s, FALSE, SM_TH_SYN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 2 */
+    s.at_ms = 1000;
+    sess_ack(&s, TRUE);                                       /* 3 */
+    s.at_ms = 4000;
+    sess_line(&s, FALSE, "220 lab.example ESMTP", FALSE);    /* 4 */
+    n = frame_notes(&s, 4); g_assert_cmpstr(n, ==, "1"); g_free(n);
+    sess_free(&s);
+
+    /* Without the client's ACK, from the SYN/ACK: the last one sent. */
+    sess_init(&s);
+    sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);             /* 1 */
+    sess_send(&s, FALSE, SM_TH_SYN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 2 */
+    s.next[1]--;
+    s.at_ms = 1000;
+    sess_send(&s, FALSE, SM_TH_SYN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 3: sent again */
+    s.at_ms = 4500;
+    sess_line(&s, FALSE, "220 lab.example ESMTP", FALSE);    /* 4 */
+    g_assert_cmpstr(frame_note_text(&s, 4, SM_DIAG_SLOW_REPLY), ==, took[0]);
+    sess_free(&s);
+
+    /* No handshake in the capture (it starts later), or only the server's
+     * side of it: nothing to time the greeting from. */
+    sess_init(&s);
+    s.at_ms = 9000;
+    sess_line(&s, FALSE, "220 lab.example ESMTP", FALSE);    /* 1 */
+    n = frame_notes(&s, 1); g_assert_cmpstr(n, ==, "1"); g_free(n);
+    sess_free(&s);
+    sess_init(&s);
+    sess_send(&s, FALSE, SM_TH_SYN | SM_TH_ACK, 0, NULL, 0, FALSE, FALSE, NULL, 0); /* 1 */
+    s.at_ms = 9000;
+    sess_line(&s, FALSE, "220 lab.example ESMTP", FALSE);    /* 2 */
+    n = frame_notes(&s, 2); g_assert_cmpstr(n, ==, "1"); g_free(n);
+    sess_free(&s);
+}
+
 /* Several lines in one frame, each its own line. */
 static sm_frame_t *
 sess_lines(sess_t *s, gboolean client, const char *const *texts, guint32 n)
@@ -1133,6 +1234,18 @@ worst_case_texts(GArray *out)
     sess_fin(&s, FALSE);
     sess_texts(&s, out);
 
+    /* A server that answers late: the greeting (time stamps far apart),
+     * then a command. */
+    sess_init_worst(&s);
+    sess_handshake(&s);
+    s.t = 9.2e18;
+    sess_line(&s, FALSE, "220 x", FALSE);
+    s.t = 0;
+    sess_exchange(&s, CMD("helo "), NULL, NULL);
+    s.t = 9.2e18;
+    sess_line(&s, FALSE, "250 x", FALSE);
+    sess_texts(&s, out);
+
     /* One direction captured: the client's, the server's. */
     sess_init_worst(&s);
     sess_send(&s, TRUE, SM_TH_SYN, 0, NULL, 0, FALSE, FALSE, NULL, 0);
@@ -1220,6 +1333,10 @@ static const struct {
       "\x84" },
     { SM_DIAG_ONE_DIRECTION, "not \"dst port 65535\"", "" },
     { SM_DIAG_ONE_DIRECTION, "not \"src port 65535\"", "" },
+    { SM_DIAG_SLOW_REPLY, "s after the connection opened to send its greeting: servers may delay it on purpose "
+                          "(against clients that talk first) or be busy. Wait for the 220 before you type", "" },
+    { SM_DIAG_SLOW_REPLY, "(frame 1000000004): servers may delay replies on purpose (tarpitting against spam) or be "
+                          "busy. Wait for each reply before you type the next line", "\x81" },
 };
 
 /* TRUE when text keeps at least 5 escaped bytes of each quote named in keeps. */
@@ -1323,6 +1440,7 @@ main(int argc, char **argv)
     g_test_add_func("/stage_machine/one_direction", test_one_direction);
     g_test_add_func("/stage_machine/several_stages", test_several_stages);
     g_test_add_func("/stage_machine/advice", test_advice);
+    g_test_add_func("/stage_machine/slow_reply", test_slow_reply);
     g_test_add_func("/stage_machine/texts_fit", test_texts_fit);
     return g_test_run();
 }

@@ -23,7 +23,7 @@ test_handshake_and_map(void)
 {
     wmem_allocator_t *a = wmem_allocator_new(WMEM_ALLOCATOR_STRICT);
     tt_conn_t t;
-    nstime_t ts = at(1);
+    nstime_t ts = at(1), acked = at(2), later = at(3.5);
 
     tt_init(&t, a);
     g_assert_cmpuint(tt_segment(&t, TT_CLIENT, TT_TH_SYN, 1000, 0, 0, 1, &ts), ==, TT_EV_SYN);
@@ -32,8 +32,11 @@ test_handshake_and_map(void)
     g_assert_cmpuint(tt_segment(&t, TT_SERVER, TT_TH_SYN | TT_TH_ACK, 5000, 1001, 0, 2, &ts), ==,
                      TT_EV_SYN_ACK | TT_EV_ANSWERS);
     tt_sent(&t, TT_SERVER, TT_TH_SYN | TT_TH_ACK, 5000, 0, 2);
-    g_assert_cmpuint(tt_segment(&t, TT_CLIENT, TT_TH_ACK, 1001, 5001, 0, 3, &ts), ==, TT_EV_HANDSHAKE);
+    g_assert_cmpfloat(tt_since_open(&t, &later), ==, 2.5);
+    g_assert_cmpuint(tt_segment(&t, TT_CLIENT, TT_TH_ACK, 1001, 5001, 0, 3, &acked), ==, TT_EV_HANDSHAKE);
     tt_sent(&t, TT_CLIENT, TT_TH_ACK, 1001, 0, 3);
+    /* The connection opened with the client's ACK (the SYN/ACK before it). */
+    g_assert_cmpfloat(tt_since_open(&t, &later), ==, 1.5);
     /* The server's banner (frame 4, 32 bytes) and the client's ACK of it. */
     g_assert_cmpuint(tt_segment(&t, TT_SERVER, TT_TH_ACK, 5001, 1001, 32, 4, &ts), ==, 0);
     tt_sent(&t, TT_SERVER, TT_TH_ACK, 5001, 32, 4);
