@@ -80,6 +80,7 @@ struct sm_conv {
     gboolean server_gone;         /* the server closed the session with 421 or 521: it reads no more */
     gboolean unseen_greeting;     /* the client's ACKs showed a greeting the capture lacks */
     guint16 greeting_code;        /* 220, 554, or 0 when no greeting was seen */
+    nstime_t greeting_ts;         /* when the greeting came */
     const sm_exchange_t *answered; /* the last exchange whose final reply came */
     gboolean helo_done, quit_done;
     guint8 progress;
@@ -877,10 +878,12 @@ sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, 
                                          "then connect again"
                                        : "It does not take mail here: use another server");
         } else {
-            if (c->client_sent) {
+            /* Silent since its last byte, or since the greeting when it sent none. */
+            if (c->client_sent || c->greeting_code == 220) {
                 nstime_t idle;
-                nstime_delta(&idle, &c->now, &c->client_ts);
-                g_string_append_printf(g, ", after %s s of client silence", sm_seconds(secs, nstime_to_sec(&idle)));
+                nstime_delta(&idle, &c->now, c->client_sent ? &c->client_ts : &c->greeting_ts);
+                g_string_append_printf(g, ", after %s s of client silence%s", sm_seconds(secs, nstime_to_sec(&idle)),
+                                       c->client_sent ? "" : " since the greeting");
             }
             if (sm_has_word(text, "timeout") || sm_has_word(text, "timed out"))
                 g_string_append(g, ": it waited too long for a command. Connect again and type each line without "
@@ -923,7 +926,16 @@ sm_error_reply_text(sm_conv_t *c, const sm_exchange_t *ex, const sp_reply_t *r, 
               "mail from you";
         draft = wmem_strdup_printf(NULL, "The server refuses %s by its policy: %u%s %s: %s", sm_what(&qs, ex), code,
                                    enh, said, todo);
-    } else if (code == 502 || code == 504 ||
+    } else if (code == 504) {
+        /* "Command parameter not implemented": postfix's 504 5.5.2 "need
+         * fully-qualified hostname", an unknown AUTH mechanism. */
+        const char *as_in = ex->stage == SM_ST_HELO ? ", as in \"HELO lab.example\""
+                            : ex->stage == SM_ST_MAIL ? ", as in \"MAIL FROM:<you@lab.example>\""
+                            : ex->stage == SM_ST_RCPT ? ", as in \"RCPT TO:<you@lab.example>\"" : "";
+        draft = wmem_strdup_printf(NULL, "The server refuses the argument of %s: %u%s %s: type the command again with "
+                                   "what the reply asks for%s",
+                                   sm_what(&qs, ex), code, enh, said, as_in);
+    } else if (code == 502 ||
                /* A standard verb, received as typed, that the server does not know. */
                (code == 500 && ex->stage != SM_ST_UNKNOWN && ex->raw_text == ex->cmd_text &&
                 (sm_has_word(text, "not recognized") || sm_has_word(text, "unrecognized") ||
@@ -991,6 +1003,7 @@ sm_final_reply(sm_conv_t *c, sm_frame_t *f, sm_exchange_t *ex, const sp_reply_t 
     switch (ex->stage) {
     case SM_ST_BANNER:
         c->greeting_code = r->code;
+        c->greeting_ts = c->now;
         if (r->code == 220) {
             ex->success = TRUE;
             sm_seen(c, f->num, SM_ST_BANNER);

@@ -648,6 +648,19 @@ test_midstream_and_unsolicited(void)
     g_assert_null(frame_note_text(&s, 5, SM_DIAG_NO_QUIT));
     sess_free(&s);
 
+    /* A client that never typed: its silence counts from the greeting. */
+    sess_init(&s);
+    sess_handshake(&s);                             /* 1-3 */
+    s.at_ms = 1000;
+    sess_line(&s, FALSE, "220 mail.lab ESMTP", FALSE);  /* 4 */
+    s.at_ms = 5250;
+    sess_line(&s, FALSE, "421 4.4.2 mail.lab Error: timeout exceeded", FALSE); /* 5 */
+    g_assert_cmpstr(frame_note_text(&s, 5, SM_DIAG_ERROR_REPLY), ==,
+        "The server closes the session: 421 4.4.2 \"mail.lab Error: timeout exceeded\" (no command waiting), after "
+        "4.2 s of client silence since the greeting: it waited too long for a command. Connect again and type each "
+        "line without long pauses");
+    sess_free(&s);
+
     /* Started after the handshake but before the banner. */
     sess_init(&s);
     sess_line(&s, FALSE, "220-lab.example", FALSE); /* 1 */
@@ -1017,6 +1030,18 @@ test_advice(void)
     g_assert_true(g_str_has_prefix(frame_note_text(&s, 10, SM_DIAG_ERROR_REPLY),
         "The server refuses \"MAIL FROM:<a@b>\" by its policy: 553 5.7.1 \"not logged in\": authenticate first"));
     g_assert_true(g_str_has_prefix(frame_note_text(&s, 12, SM_DIAG_ERROR_REPLY), "Command out of sequence: 503"));
+    /* 504 refuses an argument of a command the server offers. */
+    sess_line(&s, TRUE, "helo student", FALSE);                                 /* 13 */
+    sess_line(&s, FALSE, "504 5.5.2 <student>: Helo command rejected: need fully-qualified hostname", FALSE); /* 14 */
+    sess_line(&s, TRUE, "AUTH FOO", FALSE);                                     /* 15 */
+    sess_line(&s, FALSE, "504 5.5.4 Unrecognized authentication type", FALSE);  /* 16 */
+    g_assert_cmpstr(frame_note_text(&s, 14, SM_DIAG_ERROR_REPLY), ==,
+        "The server refuses the argument of \"helo student\": 504 5.5.2 \"<student>: Helo command rejected: need "
+        "fully-qualified hostn...\": type the command again with what the reply asks for, as in \"HELO "
+        "lab.example\"");
+    g_assert_cmpstr(frame_note_text(&s, 16, SM_DIAG_ERROR_REPLY), ==,
+        "The server refuses the argument of \"AUTH FOO\": 504 5.5.4 \"Unrecognized authentication type\": type the "
+        "command again with what the reply asks for");
     sess_free(&s);
 }
 
@@ -1206,6 +1231,28 @@ worst_case_texts(GArray *out)
         s.t = 0;
         sess_line(&s, FALSE, REPLY(code[i]), FALSE);
         sess_fin(&s, FALSE);
+        sess_texts(&s, out);
+    }
+
+    /* A 421 to a client that never typed: its silence since the greeting. */
+    sess_init_worst(&s);
+    sess_handshake(&s);
+    s.t = 0;
+    sess_line(&s, FALSE, "220 x", FALSE);
+    s.t = 9.2e18;
+    sess_line(&s, FALSE, REPLY("421 4.999.999 timeout"), FALSE);
+    sess_fin(&s, FALSE);
+    sess_texts(&s, out);
+
+    /* 504: an argument refused, after each command that names an example. */
+    for (i = 0; i < 4; i++) {
+        static const char *const verb[] = { "HELO ", "MAIL FROM:", "RCPT TO:", "AUTH " };
+        sess_init_worst(&s);
+        sess_handshake(&s);
+        sess_line(&s, FALSE, "220 x", FALSE);
+        if (i == 2)
+            sess_exchange(&s, CMD("MAIL FROM:"), NULL, "250 x");
+        sess_exchange(&s, CMD(verb[i]), NULL, REPLY("504 5.999.999 "));
         sess_texts(&s, out);
     }
 
