@@ -221,7 +221,7 @@ strict-helo)
           '! error_reply: .*501 "Syntax: HELO hostname"'
           '! error_reply: The server refuses the argument of "helo student": 504 5\.5\.2 "<student>: Helo command rejected'
           '\+ Activity 6: the server accepts "helo student\.lab"')
-    stages="handshake banner helo helo-reply quit quit-reply teardown"
+    stages="handshake banner helo helo-reply helo helo-reply helo helo-reply quit quit-reply teardown"
     complete="1"
     diags="error_reply helo_no_domain"
     graded="yes,error_reply x2; helo_no_domain" ;;
