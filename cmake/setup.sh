@@ -30,6 +30,9 @@ if [ "$mode" = test ]; then
     # tests/gui reads the GUI's windows through AT-SPI (a private session bus).
     packages+=(wireshark-qt xvfb xdotool imagemagick)
     packages+=(at-spi2-core python3-pyatspi dbus-daemon dbus-bin)
+    # tests/lab/check-lab-gui.sh: smtplab-lab's GUI mode opens its terminal window with
+    # x-terminal-emulator (xterm), in which the test types telnet; xterm's font there.
+    packages+=(xterm fonts-dejavu-core)
     # tests/hostile (capture generator, peak memory), tests/fuzz (libFuzzer with clang,
     # ASan/UBSan runtimes come with gcc), tests/valgrind.
     packages+=(python3 time clang-14 libclang-rt-14-dev valgrind)

@@ -36,7 +36,8 @@ gui_need() {
 # BUILD, the profile folder PROFILE_DIR as profile "SMTP Lab" in the staged
 # home, installed as `cmake --install` installs it (cmake/InstallProfile.cmake),
 # a recent_common that places the main window at 0,0 with size WIDTH x HEIGHT,
-# and the captures (into $GUI_STAGE/files). SMTPLAB_NO_PLUGIN=1 stages no plugin.
+# and the captures, if any (into $GUI_STAGE/files). SMTPLAB_NO_PLUGIN=1 stages
+# no plugin.
 gui_stage() {
     local build=$1 profile=$2 width=$3 height=$4; shift 4
     local ver_dir
@@ -51,7 +52,7 @@ gui_stage() {
     cmake -DSMTPLAB_PROFILE_SRC="$profile" -DSMTPLAB_PROFILE_DEST="$conf/profiles/SMTP Lab" \
         -P "$GUI_LIB_DIR/../../cmake/InstallProfile.cmake" >"$GUI_STAGE/install-profile.log" 2>&1 ||
         gui_die "InstallProfile.cmake failed: $(cat "$GUI_STAGE/install-profile.log")"
-    cp "$@" "$GUI_STAGE/files/"
+    [ "$#" = 0 ] || cp "$@" "$GUI_STAGE/files/"
     # Window geometry, and no start-up questions.
     cat >"$conf/recent_common" <<EOF
 gui.geometry_main_x: 0

@@ -13,6 +13,7 @@ import getpass
 import json
 import os
 import re
+import select
 import shlex
 import shutil
 import signal
@@ -212,11 +213,18 @@ class Lab:
         before the viewer opened its pipe is sent to it first."""
         early = bytearray()
         sending = False
+        fd = self.net.stdout.fileno()
         with open(self.capture, 'wb') as out:
             while True:
-                chunk = os.read(self.net.stdout.fileno(), 65536)
-                if not chunk:
-                    break
+                # Until the viewer has the first blocks, wait for data 0.2 s at
+                # most: they must reach it when it opens its pipe, not with the
+                # first packet (Wireshark shows no capture until it has them).
+                if not sending and not select.select([fd], [], [], 0.2)[0]:
+                    chunk = b''
+                else:
+                    chunk = os.read(fd, 65536)
+                    if not chunk:
+                        break
                 out.write(chunk)
                 out.flush()
                 feed = self.feed
