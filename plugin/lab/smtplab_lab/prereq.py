@@ -26,7 +26,7 @@ def userns_problem():
     """Why a normal user cannot make a user and network namespace here, or None."""
     try:
         p = subprocess.run(['unshare', '--user', '--map-root-user', '--net', '--mount', '--pid', '--fork',
-                            '--mount-proc', 'true'], capture_output=True, timeout=20)
+                            '--mount-proc', sys.executable, '-c', ''], capture_output=True, timeout=20)
     except (OSError, subprocess.TimeoutExpired) as e:
         return ('unshare could not run: %s' % e, APT + 'util-linux')
     if p.returncode == 0:
