@@ -188,23 +188,18 @@ class Lab:
             time.sleep(0.05)
         write_state({'pid': self.inner, 'work': self.work, 'scenario': a.scenario})
 
-    def file_tail(self, name):
+    def tail(self, name, n):
+        """The last n lines of one of the lab's logs."""
         try:
             with open(os.path.join(self.work, name), errors='replace') as f:
-                return ' | '.join(f.read().strip().splitlines()[-3:])
+                return [ln for ln in f.read().splitlines() if ln.strip()][-n:]
         except OSError:
-            return ''
+            return []
 
     def log_tail(self):
-        out = []
-        for name in ('network.log', 'server.out', 'server.log', 'dumpcap.log'):
-            try:
-                with open(os.path.join(self.work, name), errors='replace') as f:
-                    lines = f.read().splitlines()[-8:]
-            except OSError:
-                continue
-            out += ['  %s: %s' % (name, ln) for ln in lines if ln.strip()]
-        return '\n'.join(out)
+        return '\n'.join('  %s: %s' % (name, ln)
+                         for name in ('network.log', 'server.out', 'server.log', 'dumpcap.log')
+                         for ln in self.tail(name, 8))
 
     # The stream: dumpcap's pcapng, to the file and to the viewer.
     def tee(self):
@@ -247,16 +242,16 @@ class Lab:
                 pass
 
     def start_text_viewer(self):
-        cmd = self.a.tshark + ['-l', '-n', '-r', '-', '-T', 'json', '-J', 'frame ip ipv6 tcp keystroke smtplab']
-        if self.a.profile:
-            cmd[len(self.a.tshark):len(self.a.tshark)] = ['-C', PROFILE]
+        profile = ['-C', PROFILE] if self.a.profile else []
+        cmd = self.a.tshark + profile + ['-l', '-n', '-r', '-', '-T', 'json', '-J', 'frame ip ipv6 tcp keystroke smtplab']
         self.viewer = subprocess.Popen(cmd, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                        stderr=open(os.path.join(self.work, 'tshark.log'), 'wb'),
                                        start_new_session=True, preexec_fn=die_on_parent_death)
         self.feed = self.viewer.stdin
-        live.NAMES.update({network.STUDENT_ADDR: 'student', network.MAIL_ADDR: 'mail.lab'})
+        names = {network.STUDENT_ADDR: 'student', network.MAIL_ADDR: 'mail.lab'}
         say(live.HEADER)
-        self.printer = threading.Thread(target=live.follow, args=(self.viewer.stdout, self.write), daemon=True)
+        self.printer = threading.Thread(target=live.follow, args=(self.viewer.stdout, self.write, names),
+                                        daemon=True)
         self.printer.start()
 
     def write(self, text):
@@ -325,7 +320,7 @@ class Lab:
                 if not viewer_gone:
                     viewer_gone = True
                     err('the live view stopped (tshark exit %s); the capture goes on: %s'
-                        % (self.viewer.returncode, self.file_tail('tshark.log')))
+                        % (self.viewer.returncode, ' | '.join(self.tail('tshark.log', 3))))
             self.stopping.wait(0.2)
         tee.join(0)
         return self.finish(tee)

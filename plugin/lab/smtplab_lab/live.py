@@ -21,9 +21,8 @@ import codecs
 import json
 import os
 
-NAMES = {}      # address -> name shown ("student", "mail.lab"), set by the caller
 ROLES_SHOWN = {'syn', 'syn-ack', 'fin', 'rst', 'line', 'reply', 'data'}
-HEADER = '%6s %7s  %-12s %-24s %s' % ('frame', 'time', 'stage', 'who', 'what')
+HEADER = '%6s %7s  %-14s %-24s %s' % ('frame', 'time', 'stage', 'who', 'what')
 
 
 def _pairs(pairs):
@@ -83,8 +82,9 @@ def notes(layer):
     return out
 
 
-def row(pkt):
-    """The lines printed for one frame (maybe none)."""
+def row(pkt, names):
+    """The lines printed for one frame (maybe none); names: address -> the
+    name shown ("student", "mail.lab")."""
     layers = pkt.get('_source', {}).get('layers', {})
     lab = layers.get('smtplab')
     if isinstance(lab, list):
@@ -105,37 +105,36 @@ def row(pkt):
     sport = first(tcp, 'tcp.srcport')
     dport = first(tcp, 'tcp.dstport')
     server_side = dport if dport in ('25', '587') else sport
-    a = NAMES.get(src, src) + (':' + sport if sport == server_side else '')
-    b = NAMES.get(dst, dst) + (':' + dport if dport == server_side and sport != server_side else '')
+    a = names.get(src, src) + (':' + sport if sport == server_side else '')
+    b = names.get(dst, dst) + (':' + dport if dport == server_side and sport != server_side else '')
     who = '%s -> %s' % (a, b)
-    what = ''
+    more = []                           # a frame's further lines, one row each
     if role in ('line', 'reply'):
-        line = first(layers.get('keystroke', {}), 'keystroke.line')
-        meant = first(layers.get('keystroke', {}), 'keystroke.line.edited')
-        what = line or meant
-        if role == 'line' and meant and meant != line:
+        ks = layers.get('keystroke', {})
+        lines = [x for x in find(ks, 'keystroke.line') if isinstance(x, str)]
+        meant = first(ks, 'keystroke.line.edited')
+        what, more = (lines[0], lines[1:]) if lines else (meant, [])
+        if role == 'line' and meant and meant != what:
             what += '   (meant: %s)' % meant
         took = first(lab, 'smtplab.time')
         if role == 'reply' and took:
             what += '   [after %.1f s]' % float(took)
-    elif role in ('syn', 'syn-ack', 'fin', 'rst') or not role or role in ('ack', 'keystroke', 'data'):
-        flags = []
-        for f, n in (('tcp.flags.syn', 'SYN'), ('tcp.flags.reset', 'RST'), ('tcp.flags.fin', 'FIN'),
-                     ('tcp.flags.ack', 'ACK')):
-            if first(tcp, f) in ('1', 'True', 'true'):
-                flags.append(n)
-        what = ', '.join(flags)
-        if role == 'keystroke':
-            what = 'keystroke %s' % first(layers.get('keystroke', {}), 'keystroke.char')
-        if role == 'data':
-            what = '(%s bytes)' % first(tcp, 'tcp.len', '?')
-    out = ['%6s %7.3f  %-12s %-24s %s' % (frame, float(t), ' '.join(stages) or '-', who, what)]
+    elif role == 'keystroke':
+        what = 'keystroke %s' % first(layers.get('keystroke', {}), 'keystroke.char')
+    elif role == 'data':
+        what = '(%s bytes)' % first(tcp, 'tcp.len', '?')
+    else:
+        what = ', '.join(n for f, n in (('tcp.flags.syn', 'SYN'), ('tcp.flags.reset', 'RST'),
+                                        ('tcp.flags.fin', 'FIN'), ('tcp.flags.ack', 'ACK'))
+                         if first(tcp, f) in ('1', 'True', 'true'))
+    out = ['%6s %7.3f  %-14s %-24s %s' % (frame, float(t), ' '.join(stages) or '-', who, what)]
+    out += ['%6s %7s  %-14s %-24s %s' % ('', '', '', '', x) for x in more]
     for kind, name, msg in marks:
         out.append('%16s %s %s' % ('', kind, msg if kind == '+' else '%s: %s' % (name, msg)))
     return out
 
 
-def follow(stream, write):
+def follow(stream, write, names):
     """Reads tshark -T json output from stream and writes each frame's rows
     with write(text) as soon as the frame's object is complete. tshark -l
     flushes each frame, but writes the newline after a frame's closing
@@ -158,7 +157,7 @@ def follow(stream, write):
                     pkt = json.loads(text, object_pairs_hook=_pairs)
                 except ValueError:
                     return
-                for r in row(pkt):
+                for r in row(pkt, names):
                     write(r + '\n')
     while True:
         data = os.read(fd, 65536)
