@@ -95,6 +95,12 @@ else
              "sudo rm $(printf '%s' "$loaded" | awk -F'\t' '{print $NF}')" ;;
     esac
 fi
+# smtplab-grade and smtplab-lab: for a normal user in ~/.local/bin, which a
+# login shell puts on PATH only when the folder existed at login.
+if [ "$(id -u)" != 0 ] && [[ ":$PATH:" != *":$HOME/.local/bin:"* ]]; then
+    echo "Note: smtplab-lab and smtplab-grade are in ~/.local/bin, which is not on your PATH yet:" \
+         "log out and in again (or run  . ~/.profile  in this shell)"
+fi
 for cap in typed-lab typed-backspace telnet-char; do
     echo
     echo "== tests/captures/$cap.pcapng: each line as the server received it, as the person meant it, and Enter presses that ended no line"
@@ -122,3 +128,7 @@ echo "== tests/captures/telnet-char.pcapng: why the server never answered (SMTP 
 tshark -n -2 -r tests/captures/telnet-char.pcapng -T fields -E occurrence=a -E aggregator='|' \
     -Y 'smtplab.diag.cr_nul || smtplab.diag.telnet_negotiation || smtplab.diag.no_reply || smtplab.diag.no_quit' \
     -e frame.number -e _ws.expert.message 2>/dev/null | awk -F'\t' '{ gsub(/\|/, "\n    ", $2); print "frame " $1 ":\n    " $2 }'
+echo
+echo "== the practice lab: smtplab-lab --text  (a mail server, mail.lab, and a live capture; no root needed)"
+echo "   smtplab-lab alone opens Wireshark's window: it needs a desktop and Wireshark (sudo apt-get install wireshark-qt)."
+echo "   README.md, \"Doing the lab without a mail server\", says the rest."

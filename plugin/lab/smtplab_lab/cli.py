@@ -362,8 +362,8 @@ class Lab:
         shutil.copyfile(self.capture, dest)
         if self.a.server_log:
             shutil.copyfile(os.path.join(self.work, 'server.log'), self.a.server_log)
-        n = count_packets(dest)
-        say('smtplab-lab: saved %d packets to %s' % (n, os.path.abspath(dest)))
+        dest = os.path.abspath(dest)
+        say('smtplab-lab: saved %d packets to %s' % (count_packets(dest), dest))
         say('smtplab-lab: hand this file in; check it first with:  smtplab-grade %s' % shlex.quote(dest))
         return 0
 
@@ -427,10 +427,15 @@ def shell(argv):
                         'echo "it ends when the lab ends."\n' % (network.STUDENT_ADDR, network.MAIL_ADDR))
         cmd += ['bash', '--rcfile', rc, '-i'] if shutil.which('bash') else ['sh', '-i']
     try:
-        os.execvp(cmd[0], cmd)
+        rc = subprocess.call(cmd)
     except OSError as e:
         err('cannot enter the lab network: %s' % e)
         return 1
+    if read_state() is None:
+        # The lab ended, and every process in its network with it.
+        err('the lab has ended; its shell ended with it')
+        return 0
+    return rc if rc >= 0 else 128 - rc
 
 
 def main(argv=None):
