@@ -110,7 +110,8 @@ wait_for() {
             printf '%s\n' "$text" > "$work/telnet.screen"
         fi
         grep -qE -- "$re" <<<"$text" && return 0
-        grep -q 'LAB-EXIT=' "$work/s/lab.out" 2>/dev/null && [ "$where" = telnet ] && die "the lab ended early"
+        [ "$where" = telnet ] && [ -z "$stopped" ] && grep -q 'LAB-EXIT=' "$work/s/lab.out" 2>/dev/null &&
+            die "the lab ended early"
         sleep 0.1
     done
     die "no /$re/ in the $where window within $secs s"
@@ -128,6 +129,7 @@ type_line() {
 }
 
 start=$SECONDS
+stopped=""
 wait_for lab '^ *frame +time +stage' 30
 tm new-window -t lab:1 "$(printf '%q ' "$src/plugin/lab/smtplab-lab" shell); echo SHELL-EXIT=\$?; sleep 600"
 wait_for telnet '^\(smtplab lab\) ' 15
@@ -263,9 +265,11 @@ done
 log "live text: ${#live[@]} expected rows and diagnoses seen while the lab ran"
 
 tm send-keys -t lab:0 C-c
+stopped=$SECONDS
 wait_for lab '^LAB-EXIT=' 40
+log "the lab ended $((SECONDS - stopped)) s after Ctrl+C"
 grep -q '^LAB-EXIT=0$' <(tr -d '\r' < "$work/s/lab.out") || die "smtplab-lab did not exit with 0"
-wait_for telnet '^SHELL-EXIT=' 10
+wait_for telnet 'SHELL-EXIT=' 20
 saved=$(tr -d '\r' < "$work/s/lab.out" | sed -n 's/^.*smtplab-lab: saved [0-9]* packets to //p')
 [ -n "$saved" ] && [ -f "$saved" ] || die "no 'saved N packets to FILE' line, or no such file"
 [[ "$(basename "$saved")" =~ ^smtplab-${login}-20[0-9]{6}-[0-9]{6}\.pcapng$ ]] ||

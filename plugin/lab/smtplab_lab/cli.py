@@ -424,18 +424,16 @@ def shell(argv):
                         "PS1='(smtplab lab) \\w $ '\n"
                         'echo "You are in the lab network, as student.lab (%s). The mail server is mail.lab (%s)."\n'
                         'echo "Type:  telnet mail.lab 25     (then helo, and quit). exit leaves this shell;"\n'
-                        'echo "it ends when the lab ends."\n' % (network.STUDENT_ADDR, network.MAIL_ADDR))
+                        'echo "it ends when the lab ends (the terminal then says Killed)."\n'
+                        % (network.STUDENT_ADDR, network.MAIL_ADDR))
         cmd += ['bash', '--rcfile', rc, '-i'] if shutil.which('bash') else ['sh', '-i']
+    # When the lab ends, every process in its network ends with it: this
+    # shell too (the terminal says "Killed").
     try:
-        rc = subprocess.call(cmd)
+        os.execvp(cmd[0], cmd)
     except OSError as e:
         err('cannot enter the lab network: %s' % e)
         return 1
-    if read_state() is None:
-        # The lab ended, and every process in its network with it.
-        err('the lab has ended; its shell ended with it')
-        return 0
-    return rc if rc >= 0 else 128 - rc
 
 
 def main(argv=None):
