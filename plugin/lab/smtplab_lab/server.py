@@ -291,22 +291,24 @@ class LabSMTP(SMTP):
             return True
         return await super().check_helo_needed(helo)
 
+    async def _greeted(self, verb, hostname):
+        """HELO or EHLO: False when refused, else the session starts anew."""
+        if await self._helo_refused(verb, hostname):
+            return False
+        self._set_rset_state()
+        self.session.extended_smtp = verb == 'EHLO'
+        self.session.host_name = hostname or ''
+        return True
+
     @syntax('HELO hostname')
     async def smtp_HELO(self, hostname):
-        if await self._helo_refused('HELO', hostname):
-            return
-        self._set_rset_state()
-        self.session.extended_smtp = False
-        self.session.host_name = hostname or ''
-        await self.push('250 ' + self.hostname)
+        if await self._greeted('HELO', hostname):
+            await self.push('250 ' + self.hostname)
 
     @syntax('EHLO hostname')
     async def smtp_EHLO(self, hostname):
-        if await self._helo_refused('EHLO', hostname):
+        if not await self._greeted('EHLO', hostname):
             return
-        self._set_rset_state()
-        self.session.extended_smtp = True
-        self.session.host_name = hostname or ''
         # aiosmtpd's list of extensions.
         lines = ['250-' + self.hostname]
         if self.data_size_limit:
